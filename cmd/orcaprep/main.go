@@ -1,0 +1,72 @@
+// Command orcaprep rebuilds the curated OpenOrca instruction-tuning set behind LlongOrca-7B-16k
+// and writes it as sharded JSONL that Axolotl loads as is.
+//
+// Each subcommand lives in its own cmd_<name>.go file, registers itself in init, and its RunE only parses
+// flags and calls a plain run function in a package, so the behaviour is testable without cobra.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+var rootCmd = &cobra.Command{
+	Use:   "orcaprep",
+	Short: "Rebuild the LlongOrca-7B-16k OpenOrca training set as Axolotl-ready JSONL shards",
+	Long: `orcaprep streams the OpenOrca Parquet files, selects, filters and deduplicates rows, renders ChatML,
+and writes JSONL shards that Axolotl loads as they are, with a manifest and a statistics ledger
+that accounts for every input row.
+
+` + exitcode.Help,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+// addCommand registers a subcommand; each cmd_*.go file calls it from init.
+func addCommand(c *cobra.Command) { rootCmd.AddCommand(c) }
+
+func main() {
+	os.Exit(execute(os.Args[1:]))
+}
+
+// execute runs the CLI with args and returns the process exit code. Errors are printed here, once,
+// so that every command reports failures the same way.
+func execute(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rootCmd.SetArgs(args)
+	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return exitcode.With(exitcode.Usage, err)
+	})
+	err := rootCmd.ExecuteContext(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.Code(err)
+	if code == exitcode.Failure && isUsageError(err) {
+		code = exitcode.Usage
+	}
+	fmt.Fprintf(os.Stderr, "orcaprep: %v\n", err)
+	return code
+}
+
+// isUsageError recognises cobra's own argument errors (unknown command, wrong arg count), which are not typed.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
