@@ -1,0 +1,100 @@
+package chatml
+
+import (
+	"fmt"
+
+	"github.com/orcaprep/orcaprep/orca"
+)
+
+// The ChatML control strings. Tokenizers map them to added tokens (LlongOrca: 32001 and 32002).
+const (
+	ImStart = "<|im_start|>"
+	ImEnd   = "<|im_end|>"
+)
+
+// Style names a rendering.
+type Style string
+
+const (
+	// StyleChatML is Axolotl's `chat_template: chatml` (chatml.jinja): every message, the last included,
+	// is "<|im_start|>{role}\n{content}<|im_end|>\n". No BOS.
+	StyleChatML Style = "chatml"
+	// StyleOpenOrca2023 is Axolotl's Aug-2023 `alpaca_w_system.load_open_orca_chatml` loader used for
+	// LlongOrca: BOS + [system turn if non-empty] + user turn + "<|im_start|>assistant\n" + response + EOS.
+	// BOS and EOS are token ids, not text, so they are not written into rendered text.
+	StyleOpenOrca2023 Style = "openorca-2023"
+)
+
+// Styles lists the valid styles.
+var Styles = []Style{StyleChatML, StyleOpenOrca2023}
+
+// ParseStyle validates a style name from config or flags.
+func ParseStyle(s string) (Style, error) {
+	for _, st := range Styles {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("unknown chatml style %q (want chatml or openorca-2023)", s)
+}
+
+// Options control rendering.
+type Options struct {
+	Style Style
+	// EmptySystem keeps a system message with empty content when system_prompt is empty (chatml style only).
+	// Off by default, as Axolotl's OpenOrca loaders omit it.
+	EmptySystem bool
+}
+
+// Message is one chat turn, serialised as Axolotl's `messages` format expects.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Messages returns the record's turns: system (unless empty and not kept), user, assistant.
+func Messages(r *orca.Record, o Options) []Message {
+	msgs := make([]Message, 0, 3)
+	if r.SystemPrompt != "" || (o.EmptySystem && o.Style != StyleOpenOrca2023) {
+		msgs = append(msgs, Message{Role: "system", Content: r.SystemPrompt})
+	}
+	return append(msgs, Message{Role: "user", Content: r.Question}, Message{Role: "assistant", Content: r.Response})
+}
+
+// AppendPrompt appends the part of the rendering that comes before the assistant's content — the
+// part a trainer masks out of the labels — and returns the extended buffer.
+func AppendPrompt(dst []byte, r *orca.Record, o Options) []byte {
+	if r.SystemPrompt != "" || (o.EmptySystem && o.Style != StyleOpenOrca2023) {
+		dst = appendTurnStart(dst, "system")
+		dst = append(dst, r.SystemPrompt...)
+		dst = append(dst, ImEnd+"\n"...)
+	}
+	dst = appendTurnStart(dst, "user")
+	dst = append(dst, r.Question...)
+	dst = append(dst, ImEnd+"\n"...)
+	return appendTurnStart(dst, "assistant")
+}
+
+// AppendCompletion appends the trained part: the response, then "<|im_end|>\n" in chatml style.
+// In openorca-2023 style it is the bare response (the EOS token follows as an id, not as text).
+func AppendCompletion(dst []byte, r *orca.Record, o Options) []byte {
+	dst = append(dst, r.Response...)
+	if o.Style == StyleOpenOrca2023 {
+		return dst
+	}
+	return append(dst, ImEnd+"\n"...)
+}
+
+// AppendText appends the full rendering, prompt then completion.
+func AppendText(dst []byte, r *orca.Record, o Options) []byte {
+	return AppendCompletion(AppendPrompt(dst, r, o), r, o)
+}
+
+// Text returns the full rendering as a string.
+func Text(r *orca.Record, o Options) string { return string(AppendText(nil, r, o)) }
+
+func appendTurnStart(dst []byte, role string) []byte {
+	dst = append(dst, ImStart...)
+	dst = append(dst, role...)
+	return append(dst, '\n')
+}

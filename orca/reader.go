@@ -1,0 +1,218 @@
+package orca
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// ErrSchema is wrapped by errors about a file whose columns do not match the OpenOrca schema.
+var ErrSchema = errors.New("not an OpenOrca schema")
+
+// parquetRow is the projection read from each file: only these four columns are fetched.
+// Pointers tell a NULL apart from an empty string.
+type parquetRow struct {
+	ID           *string `parquet:"id"`
+	SystemPrompt *string `parquet:"system_prompt"`
+	Question     *string `parquet:"question"`
+	Response     *string `parquet:"response"`
+}
+
+// idRow projects only the id column, for counting rows of files that are not selected.
+type idRow struct {
+	ID *string `parquet:"id"`
+}
+
+// File is an open OpenOrca Parquet file.
+type File struct {
+	// Path is the path the file was opened with; errors name it.
+	Path string
+	// Index is the file's position in the list of inputs; it is copied into every Record.
+	Index int
+	// Size is the file size in bytes.
+	Size int64
+
+	f  *os.File
+	pf *parquet.File
+}
+
+// Open opens path, checks that it is Parquet with the four OpenOrca string columns, and returns a File
+// ready to stream. Errors name the file (and the column, for schema problems); parquet-go panics are
+// turned into errors because a corrupt footer must never crash the run.
+func Open(path string, index int) (file *File, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("open %s: is a directory, not a Parquet file", path)
+	}
+	if st.Size() == 0 {
+		return nil, fmt.Errorf("open %s: empty file (0 bytes), not Parquet", path)
+	}
+	var pf *parquet.File
+	err = guard(func() error {
+		var oerr error
+		pf, oerr = parquet.OpenFile(f, st.Size(), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(1<<20))
+		return oerr
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", path, err)
+	}
+	if err := checkSchema(pf.Schema()); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &File{Path: path, Index: index, Size: st.Size(), f: f, pf: pf}, nil
+}
+
+// checkSchema requires each OpenOrca column to exist as a flat BYTE_ARRAY (string) column.
+func checkSchema(s *parquet.Schema) error {
+	for _, name := range Columns {
+		leaf, ok := s.Lookup(name)
+		if !ok {
+			return fmt.Errorf("%w: missing column %q (have %s)", ErrSchema, name, columnNames(s))
+		}
+		if leaf.MaxRepetitionLevel > 0 {
+			return fmt.Errorf("%w: column %q is repeated, want a plain string", ErrSchema, name)
+		}
+		if k := leaf.Node.Type().Kind(); k != parquet.ByteArray {
+			return fmt.Errorf("%w: column %q has type %s, want a string (BYTE_ARRAY)", ErrSchema, name, leaf.Node.Type())
+		}
+	}
+	return nil
+}
+
+func columnNames(s *parquet.Schema) string {
+	out := ""
+	for i, f := range s.Fields() {
+		if i > 0 {
+			out += ", "
+		}
+		out += f.Name()
+	}
+	if out == "" {
+		return "no columns"
+	}
+	return out
+}
+
+// Close releases the file.
+func (f *File) Close() error { return f.f.Close() }
+
+// Name is the base name of the file, used for select.files globs.
+func (f *File) Name() string { return filepath.Base(f.Path) }
+
+// NumRows is the row count from the footer.
+func (f *File) NumRows() int64 { return f.pf.NumRows() }
+
+// NumRowGroups is the number of row groups.
+func (f *File) NumRowGroups() int { return len(f.pf.RowGroups()) }
+
+// Parquet exposes the underlying parquet-go file for inspection.
+func (f *File) Parquet() *parquet.File { return f.pf }
+
+// ReadRowGroup streams row group rg in batches of up to batchSize records. The slice passed to fn is
+// reused after fn returns; fn must copy what it keeps (the strings themselves are immutable and may be kept).
+// firstRow is the file-level index of the group's first row. With idsOnly, only the id column is read
+// (the other fields stay empty) — enough to account for rows that will not be used.
+func (f *File) ReadRowGroup(rg int, batchSize int, idsOnly bool, fn func([]Record) error) error {
+	groups := f.pf.RowGroups()
+	if rg < 0 || rg >= len(groups) {
+		return fmt.Errorf("read %s: row group %d out of range (file has %d)", f.Path, rg, len(groups))
+	}
+	var firstRow int64
+	for i := 0; i < rg; i++ {
+		firstRow += groups[i].NumRows()
+	}
+	if batchSize <= 0 {
+		batchSize = 1024
+	}
+	want := groups[rg].NumRows()
+	var got int64
+	err := guard(func() error {
+		if idsOnly {
+			return readBatches(groups[rg], batchSize, func(rows []idRow, out []Record) {
+				for i := range rows {
+					out[i] = Record{}
+					out[i].ID, out[i].Nulls = deref(rows[i].ID, NullID, 0)
+				}
+			}, f.Index, firstRow, &got, fn)
+		}
+		return readBatches(groups[rg], batchSize, func(rows []parquetRow, out []Record) {
+			for i := range rows {
+				var n uint8
+				r := &out[i]
+				r.ID, n = deref(rows[i].ID, NullID, 0)
+				r.SystemPrompt, n = deref(rows[i].SystemPrompt, NullSystemPrompt, n)
+				r.Question, n = deref(rows[i].Question, NullQuestion, n)
+				r.Response, n = deref(rows[i].Response, NullResponse, n)
+				r.Nulls = n
+			}
+		}, f.Index, firstRow, &got, fn)
+	})
+	if err != nil {
+		return fmt.Errorf("read %s row group %d (rows %d..%d): %w", f.Path, rg, firstRow+got, firstRow+want-1, err)
+	}
+	if got != want {
+		return fmt.Errorf("read %s row group %d: got %d rows, footer says %d (truncated or corrupt file)", f.Path, rg, got, want)
+	}
+	return nil
+}
+
+func deref(p *string, bit, nulls uint8) (string, uint8) {
+	if p == nil {
+		return "", nulls | bit
+	}
+	return *p, nulls
+}
+
+func readBatches[T any](g parquet.RowGroup, batchSize int, conv func([]T, []Record), file int, firstRow int64, got *int64, fn func([]Record) error) error {
+	r := parquet.NewGenericRowGroupReader[T](g)
+	defer r.Close()
+	buf := make([]T, batchSize)
+	out := make([]Record, batchSize)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			conv(buf[:n], out[:n])
+			for i := 0; i < n; i++ {
+				out[i].File = file
+				out[i].Row = firstRow + *got + int64(i)
+			}
+			*got += int64(n)
+			if ferr := fn(out[:n]); ferr != nil {
+				return ferr
+			}
+			clear(buf[:n]) // drop references so the pointed-to strings are not pinned by the reused buffer
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// guard runs fn and converts a panic inside parquet-go (seen on corrupt pages and footers) into an error.
+func guard(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("corrupt Parquet data: %v", p)
+		}
+	}()
+	return fn()
+}
