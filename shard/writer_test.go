@@ -1,0 +1,126 @@
+package shard
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+func writeN(t *testing.T, o Options, n int) []Info {
+	t.Helper()
+	w, err := NewWriter(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if err := w.WriteLine([]byte(fmt.Sprintf(`{"i":%d,"text":"<|im_start|>x"}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	infos, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return infos
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if filepath.Ext(path) == ".zst" {
+		zr, err := zstd.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var out []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if !json.Valid(sc.Bytes()) {
+			t.Fatalf("invalid JSON line %q", sc.Text())
+		}
+		out = append(out, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRotationByRowsAndChecksums(t *testing.T) {
+	for _, c := range []Compression{None, Zstd} {
+		dir := t.TempDir()
+		infos := writeN(t, Options{Dir: dir, Compression: c, MaxRows: 4}, 10)
+		if len(infos) != 3 || infos[0].Rows != 4 || infos[2].Rows != 2 {
+			t.Fatalf("%s: rotation wrong: %+v", c, infos)
+		}
+		total := 0
+		for i, in := range infos {
+			sum, n, err := FileSHA256(in.Path)
+			if err != nil || sum != in.SHA256 || n != in.Bytes {
+				t.Fatalf("%s shard %d: sha/bytes mismatch %v %s %d vs %+v", c, i, err, sum, n, in)
+			}
+			lines := readLines(t, in.Path)
+			if int64(len(lines)) != in.Rows {
+				t.Fatalf("%s: shard %d has %d lines, info says %d", c, i, len(lines), in.Rows)
+			}
+			total += len(lines)
+		}
+		if total != 10 {
+			t.Fatalf("lost lines: %d", total)
+		}
+		left, _ := filepath.Glob(filepath.Join(dir, ".*"))
+		if len(left) != 0 {
+			t.Fatalf("temporary files left: %v", left)
+		}
+	}
+}
+
+func TestRotationByBytes(t *testing.T) {
+	dir := t.TempDir()
+	infos := writeN(t, Options{Dir: dir, MaxBytes: 100}, 10)
+	for _, in := range infos {
+		if in.Bytes > 100 {
+			t.Fatalf("shard over max_bytes: %+v", in)
+		}
+	}
+	if len(infos) < 3 {
+		t.Fatalf("expected several shards, got %d", len(infos))
+	}
+}
+
+func TestAbortLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := NewWriter(Options{Dir: dir})
+	if err := w.WriteLine([]byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Fatalf("abort left %v", ents)
+	}
+}
+
+func TestNoOutputWithoutLines(t *testing.T) {
+	dir := t.TempDir()
+	if infos := writeN(t, Options{Dir: dir}, 0); len(infos) != 0 {
+		t.Fatalf("empty writer produced shards: %+v", infos)
+	}
+	if _, err := ParseCompression("lz4"); err == nil {
+		t.Fatal("bad compression accepted")
+	}
+}
