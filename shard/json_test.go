@@ -1,0 +1,45 @@
+package shard
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func stdEncode(s string) string {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(s); err != nil {
+		panic(err)
+	}
+	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", "<|im_start|>user\nhi<|im_end|>\n", "q\"uo\\te", "\x00\x01\x1f\x7f", "tab\tcr\rff\fbs\b",
+		"日本語 🙂", "\u2028\u2029", "bad\xffutf8\xc3", "&amp; <b>"} {
+		if got, want := string(AppendString(nil, s)), stdEncode(s); got != want {
+			t.Errorf("%q: got %s want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add("<|im_end|>\n")
+	f.Add("\xe2\x80\xa8x\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(AppendString(nil, s)), stdEncode(s); got != want {
+			t.Fatalf("%q: got %s want %s", s, got, want)
+		}
+	})
+}
+
+func TestAppendInt32s(t *testing.T) {
+	if got := string(AppendInt32s(nil, []int32{1, -100, 32001})); got != "[1,-100,32001]" {
+		t.Fatal(got)
+	}
+	if got := string(AppendInt32s(nil, nil)); got != "[]" {
+		t.Fatal(got)
+	}
+}
