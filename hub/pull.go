@@ -1,0 +1,198 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/orcaprep/orcaprep/exitcode"
+	"golang.org/x/sync/errgroup"
+)
+
+// DefaultPullRepo is what `orcaprep pull` fetches when no repo is named.
+const DefaultPullRepo = "Open-Orca/OpenOrca"
+
+// DefaultConcurrency bounds parallel file downloads: the Hub answers bursts with 429s
+// (huggingface/datasets#7506), and a few streams already fill most links.
+const DefaultConcurrency = 4
+
+// PullOptions configures RunPull (`orcaprep pull`).
+type PullOptions struct {
+	Options
+	// Repo is ORG/NAME; default DefaultPullRepo (with RepoType dataset).
+	Repo string
+	// RepoType is TypeDataset, TypeModel or TypeSpace; default TypeDataset.
+	RepoType string
+	// Revision is a branch, tag or commit; default "main".
+	Revision string
+	// Include and Exclude are fnmatch globs on repo paths ("*" crosses "/"); no Include means all files.
+	Include, Exclude []string
+	// LocalDir, when set, receives plain files (huggingface_hub's local_dir layout) instead of cache snapshots.
+	LocalDir string
+	// Concurrency bounds parallel downloads; default DefaultConcurrency.
+	Concurrency int
+}
+
+// RunPull implements `orcaprep pull`: it resolves the revision to a commit, lists the repo's files,
+// keeps those matching Include and not Exclude, downloads them (Concurrency at a time) and prints one
+// local path per line to stdout, in repo path order, once all are done. Files that fail do not stop the
+// others; the first failure is returned with its exit code after the successful paths are printed.
+func RunPull(ctx context.Context, o PullOptions, stdout io.Writer) error {
+	err := runPull(ctx, &o, stdout)
+	return redact(err, o.Token)
+}
+
+func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
+	if o.Repo == "" {
+		o.Repo = DefaultPullRepo
+	}
+	if o.RepoType == "" {
+		o.RepoType = TypeDataset
+	}
+	if o.Revision == "" {
+		o.Revision = DefaultRevision
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if err := validateRepoType(o.RepoType); err != nil {
+		return err
+	}
+	if parts := splitRepo(o.Repo); len(parts) != 2 || !repoPartRE.MatchString(parts[0]) || !repoPartRE.MatchString(parts[1]) {
+		return exitcode.Errorf(exitcode.Usage, "bad repo %q: want ORG/NAME, e.g. %s", o.Repo, DefaultPullRepo)
+	}
+	if err := validateRevision(o.Revision); err != nil {
+		return exitcode.Errorf(exitcode.Usage, "bad --revision: %v", err)
+	}
+	include, err := newGlobMatcher(o.Include)
+	if err != nil {
+		return exitcode.Errorf(exitcode.Usage, "bad --include: %v", err)
+	}
+	exclude, err := newGlobMatcher(o.Exclude)
+	if err != nil {
+		return exitcode.Errorf(exitcode.Usage, "bad --exclude: %v", err)
+	}
+	c, err := newClient(o.Options)
+	if err != nil {
+		return err
+	}
+	keep := func(p string) bool {
+		return (!include.any() || include.match(p)) && !exclude.match(p)
+	}
+
+	var commit string
+	var paths []string
+	if c.o.Offline {
+		commit, paths, err = c.offlineListing(o)
+	} else {
+		commit, err = c.repoCommit(ctx, o.RepoType, o.Repo, o.Revision)
+		if err == nil {
+			var files []TreeEntry
+			files, err = c.listTree(ctx, o.RepoType, o.Repo, commit)
+			for _, f := range files {
+				paths = append(paths, f.Path)
+			}
+		}
+		if err == nil && o.LocalDir == "" {
+			rc := newRepoCache(c.o.CacheDir, o.RepoType, o.Repo)
+			if werr := rc.writeRef(o.Revision, commit); werr != nil {
+				err = exitcode.Errorf(exitcode.Output, "recording %s@%s in %s: %v", o.Repo, o.Revision, rc.dir(), werr)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var selected []string
+	for _, p := range paths {
+		if keep(p) {
+			selected = append(selected, p)
+		}
+	}
+	sort.Strings(selected)
+	if len(selected) == 0 {
+		return exitcode.Errorf(exitcode.Usage, "no file of %s%s@%s matches the --include/--exclude patterns", urlPrefix(o.RepoType), o.Repo, o.Revision)
+	}
+
+	local := make([]string, len(selected))
+	errs := make([]error, len(selected))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Concurrency)
+	var once sync.Once
+	var firstErr error
+	for i, p := range selected {
+		g.Go(func() error {
+			r := Ref{RepoType: o.RepoType, RepoID: o.Repo, Revision: commit, Path: p}
+			var err error
+			if o.LocalDir != "" {
+				local[i], err = c.downloadToLocalDir(gctx, r, o.LocalDir)
+			} else {
+				local[i], err = c.downloadToCache(gctx, r)
+			}
+			if err != nil {
+				errs[i] = err
+				once.Do(func() { firstErr = err })
+			}
+			// Never cancel siblings: one bad file should not throw away the others' progress.
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for i := range selected {
+		if errs[i] == nil {
+			if _, err := fmt.Fprintln(stdout, local[i]); err != nil {
+				return exitcode.Errorf(exitcode.Output, "writing paths: %v", err)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if firstErr != nil {
+		failed := 0
+		for _, e := range errs {
+			if e != nil {
+				failed++
+			}
+		}
+		if failed > 1 {
+			return exitcode.With(exitcode.Code(firstErr), fmt.Errorf("%d of %d files failed; first: %w", failed, len(selected), firstErr))
+		}
+		return firstErr
+	}
+	return nil
+}
+
+// offlineListing answers a pull from the cache alone (snapshot_download with HF_HUB_OFFLINE=1).
+func (c *client) offlineListing(o *PullOptions) (string, []string, error) {
+	rc := newRepoCache(c.o.CacheDir, o.RepoType, o.Repo)
+	commit := rc.readRef(o.Revision)
+	notCached := errors.New("not cached")
+	var paths []string
+	err := notCached
+	if commit != "" {
+		paths, err = rc.snapshotFiles(commit)
+		if err == nil && len(paths) == 0 {
+			err = notCached
+		}
+	}
+	if err != nil {
+		return "", nil, exitcode.Errorf(exitcode.Network, "%s%s@%s is not in the cache %s and HF_HUB_OFFLINE=1 forbids downloading it", urlPrefix(o.RepoType), o.Repo, o.Revision, c.o.CacheDir)
+	}
+	return commit, paths, nil
+}
+
+func splitRepo(repo string) []string {
+	var parts []string
+	start := 0
+	for i := 0; i <= len(repo); i++ {
+		if i == len(repo) || repo[i] == '/' {
+			parts = append(parts, repo[start:i])
+			start = i + 1
+		}
+	}
+	return parts
+}
