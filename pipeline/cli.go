@@ -1,0 +1,66 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+
+	"github.com/orcaprep/orcaprep/progress"
+)
+
+// CLIOverrides are the `orcaprep run` flags; a flag overrides the config only when it was set.
+type CLIOverrides struct {
+	Inputs      []string
+	Out         string
+	Format      string
+	Workers     int
+	Compression string
+	Overwrite   bool
+	Quiet       bool
+	// Changed reports whether a flag was given on the command line.
+	Changed func(flag string) bool
+}
+
+// CLIEnv is what the command passes from its environment.
+type CLIEnv struct {
+	Stdout, Stderr io.Writer
+	Version        string
+	Resolve        Resolver
+}
+
+// RunCLI loads the config (or defaults), applies flag overrides and runs.
+func RunCLI(ctx context.Context, configPath string, o CLIOverrides, env CLIEnv) error {
+	cfg := DefaultConfig()
+	if configPath != "" {
+		var err error
+		if cfg, err = LoadConfig(configPath); err != nil {
+			return err
+		}
+	}
+	changed := o.Changed
+	if changed == nil {
+		changed = func(string) bool { return false }
+	}
+	if len(o.Inputs) > 0 {
+		cfg.Inputs = o.Inputs
+	}
+	if changed("out") {
+		cfg.Out = o.Out
+	}
+	if changed("format") {
+		cfg.Format = o.Format
+	}
+	if changed("workers") {
+		cfg.Workers = o.Workers
+	}
+	if changed("compression") {
+		cfg.Output.Compression = o.Compression
+	}
+	opts := Options{Config: cfg, Overwrite: o.Overwrite, Progress: progress.Auto, Stderr: env.Stderr, Stdout: env.Stdout,
+		Version: env.Version, Resolve: env.Resolve}
+	if o.Quiet {
+		opts.Progress = progress.Never
+		opts.Stdout = nil
+	}
+	_, err := Run(ctx, opts)
+	return err
+}

@@ -1,0 +1,180 @@
+package pipeline
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path"
+
+	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/shard"
+	"go.yaml.in/yaml/v3"
+)
+
+// Output formats.
+const (
+	FormatMessages  = "messages"  // {"id","messages":[{"role","content"}…]} for Axolotl chat_template
+	FormatText      = "text"      // {"id","text"} with the rendered ChatML
+	FormatTokenized = "tokenized" // {"input_ids","attention_mask","labels"} per sample
+	FormatPacked    = "packed"    // samples packed into sequence_len rows, with position_ids
+)
+
+// Formats lists the valid output formats.
+var Formats = []string{FormatMessages, FormatText, FormatTokenized, FormatPacked}
+
+// Config is a run recipe: the YAML files in configs/ decode into it, and flags override its fields.
+// Every key is documented in the README's config reference; unknown keys are an error.
+type Config struct {
+	// Inputs are Parquet paths, globs, directories (their *.parquet files) or hf:// references.
+	Inputs []string `yaml:"inputs" json:"inputs"`
+	// Out is the output directory.
+	Out string `yaml:"out" json:"-"`
+	// Format is messages, text, tokenized or packed.
+	Format string `yaml:"format" json:"format"`
+	// Workers is the number of parallel workers; 0 means the number of CPUs. Output does not depend on it.
+	Workers int `yaml:"workers" json:"-"`
+	// BatchSize is the number of rows handed to a worker at once.
+	BatchSize int `yaml:"batch_size" json:"-"`
+
+	Select SelectConfig `yaml:"select" json:"select"`
+	ChatML ChatMLConfig `yaml:"chatml" json:"chatml"`
+	Output OutputConfig `yaml:"output" json:"output"`
+}
+
+// SelectConfig chooses which rows are used; the rest are ledgered as not_selected.
+type SelectConfig struct {
+	// Submixes to keep (cot, flan, niv, t0, other).
+	Submixes []string `yaml:"submixes" json:"submixes"`
+	// Files are globs on input base names, e.g. "1M-GPT4-Augmented*"; empty means every file.
+	Files []string `yaml:"files" json:"files"`
+}
+
+// ChatMLConfig chooses the rendering.
+type ChatMLConfig struct {
+	// Style is chatml (Axolotl chat_template: chatml) or openorca-2023 (LlongOrca's 2023 loader).
+	Style string `yaml:"style" json:"style"`
+	// EmptySystem keeps an empty system turn when system_prompt is empty (chatml style).
+	EmptySystem bool `yaml:"empty_system" json:"empty_system"`
+}
+
+// OutputConfig shapes the shard files.
+type OutputConfig struct {
+	// Compression is none or zstd.
+	Compression string `yaml:"compression" json:"compression"`
+	// MaxRows and MaxBytes rotate shards; 0 means unlimited.
+	MaxRows  int64 `yaml:"max_rows" json:"max_rows"`
+	MaxBytes int64 `yaml:"max_bytes" json:"max_bytes"`
+	// Prefix names shards, e.g. train-00000.jsonl.
+	Prefix string `yaml:"prefix" json:"prefix"`
+}
+
+// DefaultConfig is the configuration used when a key is not set.
+func DefaultConfig() Config {
+	return Config{
+		Out:       "out",
+		Format:    FormatText,
+		BatchSize: 512,
+		Select:    SelectConfig{Submixes: append([]string(nil), orca.Submixes...)},
+		ChatML:    ChatMLConfig{Style: string(chatml.StyleChatML)},
+		Output:    OutputConfig{Compression: "none", Prefix: "train"},
+	}
+}
+
+// LoadConfig reads a YAML recipe over the defaults. Unknown keys are errors naming the key and line.
+func LoadConfig(file string) (Config, error) {
+	c := DefaultConfig()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return c, exitcode.Errorf(exitcode.Usage, "config: %w", err)
+	}
+	if err := decodeYAML(b, &c); err != nil {
+		return c, exitcode.Errorf(exitcode.Usage, "config %s: %w", file, err)
+	}
+	return c, nil
+}
+
+func decodeYAML(b []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Validate checks the values that YAML typing cannot.
+func (c *Config) Validate() error {
+	bad := func(format string, a ...any) error { return exitcode.Errorf(exitcode.Usage, "config: "+format, a...) }
+	if len(c.Inputs) == 0 {
+		return bad("no inputs (set inputs: in the config or pass --input)")
+	}
+	if c.Out == "" {
+		return bad("out is empty")
+	}
+	okFormat := false
+	for _, f := range Formats {
+		okFormat = okFormat || f == c.Format
+	}
+	if !okFormat {
+		return bad("format %q: want one of %v", c.Format, Formats)
+	}
+	if c.Format == FormatTokenized || c.Format == FormatPacked {
+		return bad("format %q needs the tokenizer stage, which this build does not have yet", c.Format)
+	}
+	if c.Workers < 0 {
+		return bad("workers %d: must be ≥ 0", c.Workers)
+	}
+	if c.BatchSize <= 0 {
+		return bad("batch_size %d: must be > 0", c.BatchSize)
+	}
+	if _, err := chatml.ParseStyle(c.ChatML.Style); err != nil {
+		return bad("chatml.style: %v", err)
+	}
+	if _, err := shard.ParseCompression(c.Output.Compression); err != nil {
+		return bad("output.compression: %v", err)
+	}
+	if c.Output.MaxRows < 0 || c.Output.MaxBytes < 0 {
+		return bad("output.max_rows and output.max_bytes must be ≥ 0")
+	}
+	valid := map[string]bool{orca.SubmixOther: true}
+	for _, s := range orca.Submixes {
+		valid[s] = true
+	}
+	for _, s := range c.Select.Submixes {
+		if !valid[s] {
+			return bad("select.submixes: unknown submix %q (want cot, flan, niv, t0 or other)", s)
+		}
+	}
+	for _, g := range c.Select.Files {
+		if _, err := path.Match(g, ""); err != nil {
+			return bad("select.files: bad glob %q: %v", g, err)
+		}
+	}
+	return nil
+}
+
+// Canonical returns the effective config as canonical JSON and its sha256; the manifest records both
+// so a run can be matched to the exact recipe. Fields that cannot change the output (workers) are left out.
+func (c *Config) Canonical() (json.RawMessage, string) {
+	b, _ := json.Marshal(c) // only plain fields: cannot fail
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:])
+}
+
+func (c *Config) fileSelected(base string) bool {
+	if len(c.Select.Files) == 0 {
+		return true
+	}
+	for _, g := range c.Select.Files {
+		if ok, _ := path.Match(g, base); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,114 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/orcaprep/orcaprep/shard"
+	"github.com/orcaprep/orcaprep/stats"
+)
+
+// Manifest is OUT/manifest.json: what was read, with which recipe, and every file written with its checksum.
+// It holds nothing that changes between identical runs (no timestamps), so it is reproducible to the byte.
+type Manifest struct {
+	Tool         string          `json:"tool"`
+	Version      string          `json:"version"`
+	Format       string          `json:"format"`
+	Config       json.RawMessage `json:"config"`
+	ConfigSHA256 string          `json:"config_sha256"`
+	Inputs       []Input         `json:"inputs"`
+	Shards       []shard.Info    `json:"shards"`
+	Rejected     []shard.Info    `json:"rejected"`
+	RowsRead     int64           `json:"rows_read"`
+	RowsKept     int64           `json:"rows_kept"`
+}
+
+// Stats is OUT/stats.json: the ledger plus run facts. Timing is the only part that varies between runs.
+type Stats struct {
+	*stats.Ledger
+	Inputs []Input `json:"inputs"`
+	Timing Timing  `json:"timing"`
+}
+
+// Timing is wall time and throughput of the run.
+type Timing struct {
+	Seconds    float64 `json:"seconds"`
+	RowsPerSec float64 `json:"rows_per_sec"`
+	Workers    int     `json:"workers"`
+}
+
+func dirOf(p string) string { return filepath.Dir(p) }
+
+// finish closes the writers and writes manifest.json and stats.json into the staging directory.
+func (r *runner) finish(o Options, start time.Time) (*Result, error) {
+	shards, err := r.data.Close()
+	if err != nil {
+		return nil, err
+	}
+	rejected, err := r.reject.Close()
+	if err != nil {
+		return nil, err
+	}
+	for i := range shards {
+		shards[i].Path = r.st.rel(shards[i].Path)
+	}
+	for i := range rejected {
+		rejected[i].Path = r.st.rel(rejected[i].Path)
+	}
+	cfgJSON, cfgSum := r.cfg.Canonical()
+	m := &Manifest{
+		Tool: "orcaprep", Version: o.Version, Format: r.cfg.Format,
+		Config: cfgJSON, ConfigSHA256: cfgSum,
+		Inputs: r.inputs, Shards: nonNil(shards), Rejected: nonNil(rejected),
+		RowsRead: r.ledger.RowsRead, RowsKept: r.ledger.RowsKept,
+	}
+	el := time.Since(start).Seconds()
+	s := &Stats{Ledger: r.ledger, Inputs: r.inputs, Timing: Timing{Seconds: round3(el), RowsPerSec: round3(float64(r.ledger.RowsRead) / el), Workers: r.cfg.Workers}}
+	if err := r.st.writeJSON("stats.json", s); err != nil {
+		return nil, err
+	}
+	if err := r.st.writeJSON("manifest.json", m); err != nil {
+		return nil, err
+	}
+	return &Result{Out: r.st.out, Manifest: m, Stats: s}, nil
+}
+
+func nonNil(s []shard.Info) []shard.Info {
+	if s == nil {
+		return []shard.Info{}
+	}
+	return s
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+// WriteSummary prints the short ledger table shown at the end of a run.
+func WriteSummary(w io.Writer, s *Stats, out string) {
+	l := s.Ledger
+	fmt.Fprintf(w, "orcaprep: %d rows read, %d kept, %d dropped → %s (%.1fs, %.0f rows/s)\n",
+		l.RowsRead, l.RowsKept, l.DroppedTotal(), out, s.Timing.Seconds, s.Timing.RowsPerSec)
+	if len(l.Dropped) > 0 {
+		fmt.Fprintf(w, "  %-22s %10s\n", "dropped because", "rows")
+		for _, k := range stats.SortedKeys(l.Dropped) {
+			fmt.Fprintf(w, "  %-22s %10d\n", k, l.Dropped[k])
+		}
+	}
+	fmt.Fprintf(w, "  %-8s %10s %10s\n", "submix", "read", "kept")
+	for _, k := range sortedSubmixes(l) {
+		c := l.BySubmix[k]
+		fmt.Fprintf(w, "  %-8s %10d %10d\n", k, c.Read, c.Kept)
+	}
+}
+
+func sortedSubmixes(l *stats.Ledger) []string {
+	ks := make([]string, 0, len(l.BySubmix))
+	for k := range l.BySubmix {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,442 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/progress"
+	"github.com/orcaprep/orcaprep/shard"
+	"github.com/orcaprep/orcaprep/stats"
+	"golang.org/x/sync/errgroup"
+)
+
+// Stage names, in pipeline order; the ledger reports each one's in/out/dropped counts.
+const (
+	StageSelect   = "select"
+	StageValidate = "validate"
+	StageFilter   = "filter"
+	StageDedupe   = "dedupe"
+)
+
+var stageOrder = []string{StageSelect, StageValidate, StageFilter, StageDedupe}
+
+// Options are everything Run needs besides the recipe.
+type Options struct {
+	Config    Config
+	Overwrite bool
+	Progress  progress.Mode
+	// Stderr receives progress; Stdout the closing summary. Either may be nil.
+	Stderr  io.Writer
+	Stdout  io.Writer
+	Version string
+	// Resolve resolves hf:// inputs; nil rejects them.
+	Resolve Resolver
+}
+
+// Result is what a finished run produced.
+type Result struct {
+	Out      string
+	Manifest *Manifest
+	Stats    *Stats
+}
+
+// Run executes a recipe end to end. On any error nothing is left in (or changed under) Config.Out.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	cfg := o.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	inputs, err := expandInputs(ctx, cfg.Inputs, o.Resolve)
+	if err != nil {
+		return nil, err
+	}
+	// Open every file before any work, so a bad schema in the last file fails in a second, not after an hour.
+	files := make([]*orca.File, len(inputs))
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	var totalRows int64
+	for i := range inputs {
+		f, err := orca.Open(inputs[i].Path, i)
+		if err != nil {
+			return nil, exitcode.With(exitcode.Input, err)
+		}
+		files[i] = f
+		inputs[i].Bytes = f.Size
+		inputs[i].Rows = f.NumRows()
+		inputs[i].Selected = cfg.fileSelected(inputs[i].Name)
+		totalRows += f.NumRows()
+	}
+
+	st, err := newStaging(cfg.Out, o.Overwrite)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			st.abort()
+		}
+	}()
+
+	r, err := newRunner(&cfg, st, files, inputs)
+	if err != nil {
+		return nil, err
+	}
+	bar := progress.New(o.Stderr, o.Progress, "orcaprep run", totalRows, progress.Rows)
+	r.bar = bar
+	if err := r.stream(ctx); err != nil {
+		r.abort()
+		return nil, err
+	}
+	bar.Finish()
+	if err := r.ledger.Check(); err != nil {
+		return nil, exitcode.With(exitcode.Integrity, err)
+	}
+	res, err := r.finish(o, start)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.commit(); err != nil {
+		return nil, err
+	}
+	ok = true
+	if o.Stdout != nil {
+		WriteSummary(o.Stdout, res.Stats, cfg.Out)
+	}
+	return res, nil
+}
+
+// batch is the unit of work passed between stages: rows read from one row group, in input order.
+type batch struct {
+	seq      int
+	selected bool // the file matched select.files
+	recs     []orca.Record
+	items    []item
+	arena    []byte // rendered output lines, items point into it
+	scratch  []byte // per-batch rendering buffer (a batch is processed by one worker at a time)
+}
+
+// item is a worker's verdict on one record.
+type item struct {
+	stage  int // index in stageOrder where the row was dropped; len(stageOrder) when it passed all
+	reason string
+	detail string
+	start  int // rendered line: arena[start:end]
+	end    int
+}
+
+type runner struct {
+	cfg     *Config
+	st      *staging
+	files   []*orca.File
+	inputs  []Input
+	ledger  *stats.Ledger
+	data    *shard.Writer
+	reject  *shard.Writer
+	render  chatml.Options
+	submix  map[string]bool
+	bar     *progress.Bar
+	pool    chan *batch
+	rejLine []byte
+}
+
+func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input) (*runner, error) {
+	comp, _ := shard.ParseCompression(cfg.Output.Compression)
+	dataDir, err := st.path("data/.keep")
+	if err != nil {
+		return nil, err
+	}
+	rejDir, err := st.path("rejected/.keep")
+	if err != nil {
+		return nil, err
+	}
+	zc := 1
+	data, err := shard.NewWriter(shard.Options{Dir: dirOf(dataDir), Prefix: cfg.Output.Prefix, Compression: comp,
+		MaxRows: cfg.Output.MaxRows, MaxBytes: cfg.Output.MaxBytes, ZstdConcurrency: zc})
+	if err != nil {
+		return nil, err
+	}
+	reject, err := shard.NewWriter(shard.Options{Dir: dirOf(rejDir), Prefix: "rejected", Compression: comp, ZstdConcurrency: 1})
+	if err != nil {
+		return nil, err
+	}
+	sub := map[string]bool{}
+	for _, s := range cfg.Select.Submixes {
+		sub[s] = true
+	}
+	return &runner{
+		cfg: cfg, st: st, files: files, inputs: inputs,
+		ledger: stats.NewLedger(stageOrder...),
+		data:   data, reject: reject,
+		render: chatml.Options{Style: chatml.Style(cfg.ChatML.Style), EmptySystem: cfg.ChatML.EmptySystem},
+		submix: sub,
+		pool:   make(chan *batch, 4*cfg.Workers+4),
+	}, nil
+}
+
+func (r *runner) abort() {
+	r.data.Abort()
+	r.reject.Abort()
+}
+
+// stream runs reader → workers → ordered merge. The first error cancels everything (errgroup); the
+// in-flight window (pool tokens) bounds memory whatever the speed of each stage.
+func (r *runner) stream(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	window := cap(r.pool)
+	tokens := make(chan struct{}, window)
+	work := make(chan *batch, r.cfg.Workers)
+	done := make(chan *batch, window)
+
+	g.Go(func() error { // reader
+		defer close(work)
+		seq := 0
+		for fi, f := range r.files {
+			sel := r.inputs[fi].Selected
+			for rg := 0; rg < f.NumRowGroups(); rg++ {
+				err := f.ReadRowGroup(rg, r.cfg.BatchSize, !sel, func(recs []orca.Record) error {
+					select {
+					case tokens <- struct{}{}:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+					b := r.getBatch()
+					b.seq, b.selected = seq, sel
+					b.recs = append(b.recs[:0], recs...)
+					seq++
+					select {
+					case work <- b:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				})
+				if err != nil {
+					if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+						return ctx.Err()
+					}
+					return exitcode.With(exitcode.Input, err)
+				}
+			}
+		}
+		return nil
+	})
+
+	workers := errgroup.Group{}
+	for w := 0; w < r.cfg.Workers; w++ {
+		workers.Go(func() error {
+			for b := range work {
+				r.process(b)
+				select {
+				case done <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := workers.Wait()
+		close(done)
+		return err
+	})
+
+	g.Go(func() error { // ordered merge: the only goroutine that touches ledger, dedupe index and writers
+		pending := map[int]*batch{}
+		next := 0
+		for b := range done {
+			pending[b.seq] = b
+			for {
+				nb, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				if err := r.merge(nb); err != nil {
+					return err
+				}
+				r.bar.Add(int64(len(nb.recs)))
+				r.putBatch(nb)
+				<-tokens
+				next++
+			}
+		}
+		if ctx.Err() == nil && len(pending) > 0 {
+			return fmt.Errorf("internal error: %d batches never merged", len(pending))
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+func (r *runner) getBatch() *batch {
+	select {
+	case b := <-r.pool:
+		return b
+	default:
+		return &batch{}
+	}
+}
+
+func (r *runner) putBatch(b *batch) {
+	clear(b.recs) // let the strings go
+	b.recs = b.recs[:0]
+	select {
+	case r.pool <- b:
+	default:
+	}
+}
+
+// process runs the per-row stages that need no shared state; it is called concurrently on different batches.
+func (r *runner) process(b *batch) {
+	b.items = b.items[:0]
+	b.arena = b.arena[:0]
+	for i := range b.recs {
+		rec := &b.recs[i]
+		it := item{stage: len(stageOrder)}
+		switch {
+		case !b.selected || !r.submix[rec.Submix()]:
+			it.stage, it.reason = 0, stats.ReasonNotSelected
+		case !validUTF8(rec):
+			it.stage, it.reason, it.detail = 1, stats.ReasonInvalidUTF8, invalidField(rec)
+		default:
+			it.start = len(b.arena)
+			b.arena = r.appendLine(b.arena, rec, &b.scratch)
+			it.end = len(b.arena)
+		}
+		b.items = append(b.items, it)
+	}
+}
+
+// appendLine renders one output row in the configured format.
+func (r *runner) appendLine(dst []byte, rec *orca.Record, scratch *[]byte) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = shard.AppendString(dst, rec.ID)
+	switch r.cfg.Format {
+	case FormatMessages:
+		dst = append(dst, `,"messages":[`...)
+		for i, m := range chatml.Messages(rec, r.render) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"role":`...)
+			dst = shard.AppendString(dst, m.Role)
+			dst = append(dst, `,"content":`...)
+			dst = shard.AppendString(dst, m.Content)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	default: // text
+		dst = append(dst, `,"text":`...)
+		// Render into scratch, then escape into dst; scratch is not touched while AppendString reads it.
+		*scratch = chatml.AppendText((*scratch)[:0], rec, r.render)
+		if len(*scratch) > 0 {
+			dst = shard.AppendString(dst, unsafe.String(&(*scratch)[0], len(*scratch)))
+		} else {
+			dst = append(dst, `""`...)
+		}
+	}
+	return append(dst, '}')
+}
+
+// merge applies the ordered, stateful stages to a batch and writes its rows.
+func (r *runner) merge(b *batch) error {
+	for i := range b.items {
+		it := &b.items[i]
+		rec := &b.recs[i]
+		sub := rec.Submix()
+		r.ledger.Read(sub)
+		r.countNulls(rec)
+		for s := 0; s < it.stage && s < len(stageOrder); s++ {
+			r.ledger.Pass(stageOrder[s])
+		}
+		if it.reason != "" {
+			r.ledger.Drop(sub, stageOrder[it.stage], it.reason)
+			if b.selected { // rows of unselected files are only counted: listing millions of them helps nobody
+				if err := r.writeRejected(rec, it.reason, "", it.detail); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := r.data.WriteLine(b.arena[it.start:it.end]); err != nil {
+			return exitcode.With(exitcode.Output, err)
+		}
+		r.ledger.Keep(sub)
+	}
+	return nil
+}
+
+func (r *runner) countNulls(rec *orca.Record) {
+	if rec.Nulls == 0 {
+		return
+	}
+	for i, col := range orca.Columns {
+		if rec.Nulls&(1<<i) != 0 {
+			r.ledger.Null(col)
+		}
+	}
+}
+
+func (r *runner) writeRejected(rec *orca.Record, reason, dupOf, detail string) error {
+	l := r.rejLine[:0]
+	l = append(l, `{"id":`...)
+	l = shard.AppendString(l, rec.ID)
+	l = append(l, `,"reason":`...)
+	l = shard.AppendString(l, reason)
+	if dupOf != "" {
+		l = append(l, `,"duplicate_of":`...)
+		l = shard.AppendString(l, dupOf)
+	}
+	if detail != "" {
+		l = append(l, `,"detail":`...)
+		l = shard.AppendString(l, detail)
+	}
+	l = append(l, `,"file":`...)
+	l = shard.AppendString(l, r.inputs[rec.File].Name)
+	l = append(l, `,"row":`...)
+	l = fmt.Appendf(l, "%d}", rec.Row)
+	r.rejLine = l
+	if err := r.reject.WriteLine(l); err != nil {
+		return exitcode.With(exitcode.Output, err)
+	}
+	return nil
+}
+
+func validUTF8(r *orca.Record) bool {
+	return utf8.ValidString(r.ID) && utf8.ValidString(r.SystemPrompt) && utf8.ValidString(r.Question) && utf8.ValidString(r.Response)
+}
+
+func invalidField(r *orca.Record) string {
+	for i, s := range []string{r.ID, r.SystemPrompt, r.Question, r.Response} {
+		if !utf8.ValidString(s) {
+			for j := 0; j < len(s); {
+				c, n := utf8.DecodeRuneInString(s[j:])
+				if c == utf8.RuneError && n == 1 {
+					return fmt.Sprintf("%s: invalid UTF-8 at byte %d", orca.Columns[i], j)
+				}
+				j += n
+			}
+		}
+	}
+	return ""
+}

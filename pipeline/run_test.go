@@ -1,0 +1,260 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/progress"
+	"github.com/parquet-go/parquet-go"
+)
+
+type pqRow struct {
+	ID           *string `parquet:"id,optional"`
+	SystemPrompt *string `parquet:"system_prompt,optional"`
+	Question     *string `parquet:"question,optional"`
+	Response     *string `parquet:"response,optional"`
+}
+
+func sp(s string) *string { return &s }
+
+// writeParquet writes rows with parquet-go in row groups of rg rows. Other-writer files are in testdata/parquet.
+func writeParquet(t testing.TB, path string, rows []pqRow, rg int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[pqRow](f, parquet.Compression(&parquet.Zstd))
+	for i := 0; i < len(rows); i += rg {
+		end := min(i+rg, len(rows))
+		if _, err := w.Write(rows[i:end]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+func genRows(n int) []pqRow {
+	subs := []string{"flan", "t0", "cot", "niv", "weird"}
+	rows := make([]pqRow, n)
+	for i := range rows {
+		rows[i] = pqRow{
+			ID:           sp(fmt.Sprintf("%s.%d", subs[i%len(subs)], i)),
+			SystemPrompt: sp([]string{"", "You are an AI assistant.", "You are a teacher."}[i%3]),
+			Question:     sp(fmt.Sprintf("Question %d <b>&</b> \"quoted\"\nline two", i)),
+			Response:     sp(fmt.Sprintf("Answer %d — done.", i)),
+		}
+	}
+	return rows
+}
+
+func runOnce(t *testing.T, cfg Config) (*Result, error) {
+	t.Helper()
+	return Run(context.Background(), Options{Config: cfg, Progress: progress.Never, Version: "test"})
+}
+
+func readShardLines(t *testing.T, out string, m *Manifest) []map[string]any {
+	t.Helper()
+	var rows []map[string]any
+	for _, s := range m.Shards {
+		f, err := os.Open(filepath.Join(out, s.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<26)
+		for sc.Scan() {
+			var v map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+				t.Fatalf("%s: invalid JSON line: %v", s.Path, err)
+			}
+			rows = append(rows, v)
+		}
+		f.Close()
+	}
+	return rows
+}
+
+func TestRunTextEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	rows := genRows(1000)
+	rows[7].Response = nil // NULL response → counted, rendered as ""
+	rows[8].Question = sp("bad \xff utf8")
+	writeParquet(t, in, rows, 128)
+	cfg := DefaultConfig()
+	cfg.Inputs = []string{in}
+	cfg.Out = filepath.Join(dir, "out")
+	cfg.Output.MaxRows = 300
+	res, err := runOnce(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := res.Stats.Ledger
+	if l.RowsRead != 1000 || l.Dropped["not_selected"] != 200 || l.Dropped["invalid_utf8"] != 1 || l.Nulls["response"] != 1 {
+		t.Fatalf("ledger: read %d dropped %v nulls %v", l.RowsRead, l.Dropped, l.Nulls)
+	}
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+	lines := readShardLines(t, cfg.Out, res.Manifest)
+	if int64(len(lines)) != l.RowsKept || len(res.Manifest.Shards) != 3 {
+		t.Fatalf("%d lines in %d shards, kept %d", len(lines), len(res.Manifest.Shards), l.RowsKept)
+	}
+	// Each kept row's text equals the ChatML rendering of its input row, in input order.
+	j := 0
+	for i, r := range rows {
+		if strings.HasPrefix(*r.ID, "weird") || i == 8 {
+			continue
+		}
+		rec := orca.Record{ID: *r.ID, SystemPrompt: *r.SystemPrompt, Question: *r.Question}
+		if r.Response != nil {
+			rec.Response = *r.Response
+		}
+		want := chatml.Text(&rec, chatml.Options{Style: chatml.StyleChatML})
+		if lines[j]["id"] != rec.ID || lines[j]["text"] != want {
+			t.Fatalf("row %d: got %v want id %s text %q", i, lines[j], rec.ID, want)
+		}
+		j++
+	}
+	raw, _ := os.ReadFile(filepath.Join(cfg.Out, res.Manifest.Shards[0].Path))
+	if !strings.Contains(string(raw), "<|im_start|>") || strings.Contains(string(raw), `\u003c`) {
+		t.Fatal("ChatML markers must not be HTML-escaped")
+	}
+}
+
+func TestRunDeterministicAcrossWorkers(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(5000), 333)
+	var first map[string][]byte
+	for _, w := range []int{1, 4, 3} {
+		for _, format := range []string{FormatText} {
+			cfg := DefaultConfig()
+			cfg.Inputs, cfg.Workers, cfg.Format, cfg.BatchSize = []string{in}, w, format, 64
+			cfg.Out = filepath.Join(dir, fmt.Sprintf("out-%d", w))
+			cfg.Output.Compression = "zstd"
+			if _, err := runOnce(t, cfg); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]byte{}
+			for _, rel := range []string{"manifest.json", "data/train-00000.jsonl.zst", "rejected/rejected-00000.jsonl.zst"} {
+				b, err := os.ReadFile(filepath.Join(cfg.Out, rel))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[rel] = b
+			}
+			if first == nil {
+				first = got
+				continue
+			}
+			for k, v := range got {
+				if string(v) != string(first[k]) {
+					t.Fatalf("workers=%d: %s differs from workers=1", w, k)
+				}
+			}
+		}
+	}
+}
+
+func TestRunRefusesNonEmptyOutAndKeepsItOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(10), 10)
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(filepath.Join(out, "old.txt"), []byte("x"), 0o644)
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out = []string{in}, out
+	_, err := runOnce(t, cfg)
+	if exitcode.Code(err) != exitcode.Output {
+		t.Fatalf("want output error, got %v", err)
+	}
+	// A failing input with --overwrite must leave the old OUT untouched and no staging dirs behind.
+	bad := filepath.Join(dir, "bad.parquet")
+	os.WriteFile(bad, []byte("PAR1 this is not parquet at all PAR1"), 0o644)
+	cfg.Inputs = []string{in, bad}
+	_, err = Run(context.Background(), Options{Config: cfg, Overwrite: true, Progress: progress.Never})
+	if exitcode.Code(err) != exitcode.Input || !strings.Contains(err.Error(), "bad.parquet") {
+		t.Fatalf("want input error naming bad.parquet, got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "old.txt")); err != nil {
+		t.Fatal("old output was touched by a failed run")
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), "orcaprep-tmp") {
+			t.Fatalf("staging left behind: %s", e.Name())
+		}
+	}
+	cfg.Inputs = []string{in}
+	if _, err := Run(context.Background(), Options{Config: cfg, Overwrite: true, Progress: progress.Never}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "old.txt")); !os.IsNotExist(err) {
+		t.Fatal("--overwrite must replace OUT, not mix old and new files")
+	}
+}
+
+func TestRunBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.parquet")
+	writeParquet(t, good, genRows(100), 50)
+	b, _ := os.ReadFile(good)
+	trunc := filepath.Join(dir, "trunc.parquet")
+	os.WriteFile(trunc, b[:len(b)/2], 0o644)
+	empty := filepath.Join(dir, "empty.parquet")
+	os.WriteFile(empty, nil, 0o644)
+	type noResp struct {
+		ID       string `parquet:"id"`
+		Question string `parquet:"question"`
+	}
+	missing := filepath.Join(dir, "missing.parquet")
+	if err := parquet.WriteFile(missing, []noResp{{"a.1", "q"}}); err != nil {
+		t.Fatal(err)
+	}
+	type intQ struct {
+		ID           string `parquet:"id"`
+		SystemPrompt string `parquet:"system_prompt"`
+		Question     int64  `parquet:"question"`
+		Response     string `parquet:"response"`
+	}
+	wrongType := filepath.Join(dir, "int.parquet")
+	if err := parquet.WriteFile(wrongType, []intQ{{"a.1", "", 5, "r"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, want string }{
+		{filepath.Join(dir, "nope.parquet"), "no such file"},
+		{trunc, "trunc.parquet"},
+		{empty, "empty file"},
+		{missing, `missing column "system_prompt"`},
+		{wrongType, `column "question" has type`},
+	} {
+		cfg := DefaultConfig()
+		cfg.Inputs, cfg.Out = []string{c.file}, filepath.Join(dir, "out")
+		_, err := runOnce(t, cfg)
+		if err == nil || exitcode.Code(err) != exitcode.Input || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want input error containing %q, got %v", filepath.Base(c.file), c.want, err)
+		}
+		if _, serr := os.Stat(cfg.Out); !errors.Is(serr, os.ErrNotExist) {
+			t.Errorf("%s: output directory created by a failed run", filepath.Base(c.file))
+		}
+	}
+}
