@@ -1,0 +1,412 @@
+package tokenizer
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
+
+var markBytes = []byte(wsMark)
+
+// Default bounds of an Encoder's segment cache. Keys are at most cacheMaxKey bytes and every byte yields at most one
+// id, so the cache holds at most about defaultCacheEntries*(cacheMaxKey+64) bytes of keys and map overhead plus
+// defaultCacheIDs*4 bytes of ids (≈ 12 MB worst case, typically far less). When either bound is reached the cache
+// is emptied and refills with the current text's segments, which keeps memory bounded without LRU bookkeeping.
+const (
+	defaultCacheEntries = 1 << 16
+	defaultCacheIDs     = 1 << 20
+	cacheMaxKey         = 64
+	// Segments of up to smallSegment symbols use the array scan (quadratic in the segment, fastest for words);
+	// longer ones use the heap, which is O(n log n) however long the segment (e.g. 100k characters without spaces).
+	smallSegment = 48
+)
+
+// Encoder turns text into ids with a Tokenizer. It owns scratch buffers and a bounded per-segment cache, so it is
+// not safe for concurrent use: create one per goroutine with Tokenizer.NewEncoder.
+type Encoder struct {
+	t     *Tokenizer
+	norm  []byte
+	syms  []symbol
+	cands []cand
+	heap  []heapItem
+
+	cache      map[string]span
+	arena      []int32
+	maxEntries int
+	maxIDs     int
+	small      int // threshold between the array scan and the heap; a field so tests can force either path
+}
+
+type span struct{ off, n uint32 }
+
+// symbol is one BPE symbol: a byte range of the segment and its symbol id (a piece id, a negative synthetic id for a
+// character that is no piece but occurs in pieces, or -1 for a character that can never merge).
+type symbol struct {
+	id         int32
+	start, end int32
+	prev, next int32
+	frozen     bool // matched a USER_DEFINED piece; never merges further (as SentencePiece's prefix matcher)
+}
+
+// cand is the merge available for the adjacent pair starting at a symbol, in the array scan.
+type cand struct {
+	m  merge
+	ok bool
+}
+
+// heapItem is a candidate merge of symbols left and right, valid while both still have ids lid and rid.
+type heapItem struct {
+	prio        float32
+	left, right int32
+	lid, rid    int32
+	mid         int32
+}
+
+// NewEncoder returns an Encoder with the default cache bounds.
+func (t *Tokenizer) NewEncoder() *Encoder {
+	e := &Encoder{t: t, maxEntries: defaultCacheEntries, maxIDs: defaultCacheIDs, small: smallSegment}
+	if t.cacheExact {
+		e.cache = make(map[string]span)
+	}
+	return e
+}
+
+// SetCacheLimit bounds the segment cache to entries segments (0 turns it off). The cache is only ever used when
+// Tokenizer.CacheExact is true.
+func (e *Encoder) SetCacheLimit(entries int) {
+	e.maxEntries = entries
+	if entries <= 0 || !e.t.cacheExact {
+		e.cache = nil
+		return
+	}
+	e.cache = make(map[string]span)
+	e.arena = e.arena[:0]
+}
+
+// Encode returns the ids of text (see AppendEncode).
+func (e *Encoder) Encode(text string) []int32 { return e.AppendEncode(nil, text) }
+
+// AppendEncode appends the ids of text to dst. Special tokens (control, unknown and added tokens, e.g. "<s>",
+// "<|im_end|>") are split out of the text first, leftmost and longest first; every remaining non-empty piece is
+// encoded on its own with the dummy prefix, as Hugging Face's legacy Llama tokenizer does (so "<|im_end|>\n" gives
+// [<|im_end|>, "▁", "\n"]). No BOS or EOS is added.
+func (e *Encoder) AppendEncode(dst []int32, text string) []int32 {
+	t := e.t
+	if len(t.special) == 0 {
+		return e.appendPiece(dst, text, true)
+	}
+	first, last := true, 0
+	for i := 0; i < len(text); i++ {
+		if !t.specialFirst[text[i]] {
+			continue
+		}
+		for _, s := range t.special {
+			if strings.HasPrefix(text[i:], s) {
+				if i > last {
+					dst = e.appendPiece(dst, text[last:i], first)
+				}
+				dst = append(dst, t.ids[s])
+				first = false
+				i += len(s) - 1
+				last = i + 1
+				break
+			}
+		}
+	}
+	if last < len(text) {
+		dst = e.appendPiece(dst, text[last:], first)
+	}
+	return dst
+}
+
+// AppendEncodeRaw appends the ids that SentencePiece's EncodeAsIds gives for text: the whole text is one piece with
+// the dummy prefix, and special-token text such as "<s>" is encoded as ordinary characters.
+func (e *Encoder) AppendEncodeRaw(dst []int32, text string) []int32 {
+	return e.appendPiece(dst, text, true)
+}
+
+// appendPiece normalizes one piece of text as SentencePiece does (optional dummy prefix, ' ' → '▁', malformed
+// UTF-8 bytes → U+FFFD each, and remove_extra_whitespaces when the model asks for it) and encodes it.
+func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
+	t := e.t
+	if t.collapseWS {
+		text = collapseSpaces(text)
+	}
+	if text == "" {
+		return dst
+	}
+	n := e.norm[:0]
+	if t.addPrefix && (first || !t.firstOnly) {
+		n = append(n, wsMark...)
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' {
+				n = append(n, wsMark...)
+			} else {
+				n = append(n, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == utf8.RuneError && size == 1 {
+			n = append(n, "\uFFFD"...)
+		} else {
+			n = append(n, text[i:i+size]...)
+		}
+		i += size
+	}
+	e.norm = n
+	if e.cache == nil {
+		return e.bpe(dst, n)
+	}
+	// Cut before every '▁'-run that follows another character; Tokenizer.cacheExact makes each cut exact.
+	segStart := 0
+	for i := 0; i < len(n); {
+		j := bytes.Index(n[i:], markBytes)
+		if j < 0 {
+			break
+		}
+		j += i
+		if j > segStart && !bytes.HasSuffix(n[:j], markBytes) {
+			dst = e.segment(dst, n[segStart:j])
+			segStart = j
+		}
+		i = j + len(markBytes)
+	}
+	return e.segment(dst, n[segStart:])
+}
+
+// collapseSpaces implements remove_extra_whitespaces: no leading or trailing spaces, runs of spaces become one.
+func collapseSpaces(s string) string {
+	if !strings.Contains(s, " ") {
+		return s
+	}
+	var b strings.Builder
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(f)
+	}
+	return b.String()
+}
+
+// segment encodes one cache segment, through the cache when it is short enough to be worth keeping.
+func (e *Encoder) segment(dst []int32, seg []byte) []int32 {
+	if len(seg) > cacheMaxKey {
+		return e.bpe(dst, seg)
+	}
+	if s, ok := e.cache[string(seg)]; ok {
+		return append(dst, e.arena[s.off:s.off+s.n]...)
+	}
+	mark := len(dst)
+	dst = e.bpe(dst, seg)
+	ids := dst[mark:]
+	if len(e.cache) >= e.maxEntries || len(e.arena)+len(ids) > e.maxIDs {
+		clear(e.cache)
+		e.arena = e.arena[:0]
+	}
+	e.cache[string(seg)] = span{off: uint32(len(e.arena)), n: uint32(len(ids))}
+	e.arena = append(e.arena, ids...)
+	return dst
+}
+
+// bpe runs SentencePiece's BPE on normalized text seg and appends the resulting ids: start from characters (or
+// frozen user-defined pieces), repeatedly merge the adjacent pair whose merge has the highest priority, leftmost on
+// ties, then map symbols that are not pieces to byte pieces (byte fallback) or one <unk> per run.
+func (e *Encoder) bpe(dst []int32, seg []byte) []int32 {
+	t := e.t
+	syms := e.syms[:0]
+	for i := 0; i < len(seg); {
+		s := symbol{id: -1, start: int32(i), prev: int32(len(syms)) - 1, next: int32(len(syms)) + 1}
+		if t.userFirst[seg[i]] {
+			for _, u := range t.userDefined {
+				if bytes.HasPrefix(seg[i:], []byte(u)) {
+					s.id, s.frozen, s.end = t.ids[u], true, int32(i+len(u))
+					break
+				}
+			}
+		}
+		if !s.frozen {
+			c := seg[i]
+			if c < utf8.RuneSelf {
+				s.id, s.end = t.ascii[c], int32(i+1)
+			} else {
+				r, size := utf8.DecodeRune(seg[i:])
+				if id, ok := t.charID[r]; ok {
+					s.id = id
+				}
+				s.end = int32(i + size)
+			}
+		}
+		i = int(s.end)
+		syms = append(syms, s)
+	}
+	if len(syms) > 0 {
+		syms[len(syms)-1].next = -1
+	}
+	e.syms = syms
+	if len(syms) <= e.small {
+		syms = e.mergeSmall(syms)
+		return e.emit(dst, seg, syms, false)
+	}
+	e.mergeHeap(syms)
+	return e.emit(dst, seg, syms, true)
+}
+
+func (t *Tokenizer) lookup(a, b *symbol) (merge, bool) {
+	if a.frozen || b.frozen || a.id == -1 || b.id == -1 {
+		return merge{}, false
+	}
+	m, ok := t.pairs[pairKey(a.id, b.id)]
+	return m, ok
+}
+
+// mergeSmall is the array scan: keep the candidate merge of every adjacent pair, take the best one (first on ties,
+// which is the leftmost, as in SentencePiece), merge, and refresh the two pairs that changed.
+func (e *Encoder) mergeSmall(syms []symbol) []symbol {
+	t := e.t
+	n := len(syms)
+	if n < 2 {
+		return syms
+	}
+	cands := e.cands[:0]
+	for i := 0; i+1 < n; i++ {
+		m, ok := t.lookup(&syms[i], &syms[i+1])
+		cands = append(cands, cand{m, ok})
+	}
+	for {
+		best := -1
+		var bp float32
+		for i := range cands {
+			if cands[i].ok && (best < 0 || cands[i].m.priority > bp) {
+				best, bp = i, cands[i].m.priority
+			}
+		}
+		if best < 0 {
+			break
+		}
+		syms[best].id = cands[best].m.id
+		syms[best].end = syms[best+1].end
+		syms = append(syms[:best+1], syms[best+2:]...)
+		cands = append(cands[:best], cands[best+1:]...)
+		if best > 0 {
+			m, ok := t.lookup(&syms[best-1], &syms[best])
+			cands[best-1] = cand{m, ok}
+		}
+		if best < len(cands) {
+			m, ok := t.lookup(&syms[best], &syms[best+1])
+			cands[best] = cand{m, ok}
+		}
+	}
+	e.cands = cands
+	return syms
+}
+
+// mergeHeap is the same algorithm with a binary heap of candidate pairs over a linked list of symbols, so that a
+// segment of n characters costs O(n log n). Candidates made stale by an earlier merge are skipped when popped.
+func (e *Encoder) mergeHeap(syms []symbol) {
+	t := e.t
+	h := e.heap[:0]
+	push := func(l int32) {
+		r := syms[l].next
+		if l < 0 || r < 0 {
+			return
+		}
+		m, ok := t.lookup(&syms[l], &syms[r])
+		if !ok {
+			return
+		}
+		h = append(h, heapItem{prio: m.priority, left: l, right: r, lid: syms[l].id, rid: syms[r].id, mid: m.id})
+		// sift up
+		i := len(h) - 1
+		for i > 0 {
+			p := (i - 1) / 2
+			if !before(&h[i], &h[p]) {
+				break
+			}
+			h[i], h[p] = h[p], h[i]
+			i = p
+		}
+	}
+	for i := 0; i+1 < len(syms); i++ {
+		push(int32(i))
+	}
+	for len(h) > 0 {
+		top := h[0]
+		last := len(h) - 1
+		h[0] = h[last]
+		h = h[:last]
+		// sift down
+		for i := 0; ; {
+			l := 2*i + 1
+			if l >= len(h) {
+				break
+			}
+			c := l
+			if r := l + 1; r < len(h) && before(&h[r], &h[l]) {
+				c = r
+			}
+			if !before(&h[c], &h[i]) {
+				break
+			}
+			h[i], h[c] = h[c], h[i]
+			i = c
+		}
+		L, R := &syms[top.left], &syms[top.right]
+		if L.start == L.end || R.start == R.end || L.next != top.right || L.id != top.lid || R.id != top.rid {
+			continue // stale
+		}
+		L.id, L.end, L.next = top.mid, R.end, R.next
+		if R.next >= 0 {
+			syms[R.next].prev = top.left
+		}
+		R.end = R.start // dead
+		if L.prev >= 0 {
+			push(L.prev)
+		}
+		push(top.left)
+	}
+	e.heap = h
+}
+
+func before(a, b *heapItem) bool {
+	return a.prio > b.prio || (a.prio == b.prio && a.left < b.left)
+}
+
+// emit appends the ids of the final symbols. linked says whether syms is a linked list (heap path) or dense.
+func (e *Encoder) emit(dst []int32, seg []byte, syms []symbol, linked bool) []int32 {
+	t := e.t
+	prevUnk := false
+	out := func(s *symbol) {
+		if s.id >= 0 {
+			dst = append(dst, s.id)
+			prevUnk = false
+			return
+		}
+		// Not a piece: byte pieces for its UTF-8 bytes, else one <unk> for a run (SentencePiece merges them).
+		if t.byteFB {
+			for _, b := range seg[s.start:s.end] {
+				dst = append(dst, t.byteID[b])
+			}
+			return
+		}
+		if !prevUnk {
+			dst = append(dst, t.unk)
+		}
+		prevUnk = true
+	}
+	if !linked {
+		for i := range syms {
+			out(&syms[i])
+		}
+		return dst
+	}
+	for i := int32(0); i >= 0 && len(syms) > 0; i = syms[i].next {
+		out(&syms[i])
+	}
+	return dst
+}
