@@ -199,10 +199,9 @@ var aiAnswerSentences = []string{
 func (g *textGen) discussesAIAnswer(target int) string {
 	var b strings.Builder
 	n := 2 + g.intn(4)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
+	b.WriteString(pick(g, aiAnswerSentences[:2])) // both name language models, so the topic is explicit
+	for i := 1; i < n; i++ {
+		b.WriteByte(' ')
 		b.WriteString(pick(g, aiAnswerSentences))
 	}
 	if target > b.Len()+40 {

@@ -153,6 +153,11 @@ func (g *textGen) row(cfg Config, kind string, newID func(string) string, exactP
 	}
 
 	sub := g.submix()
+	var idSrc poolRow
+	if kind == KindDuplicateID { // the reused id's submix must match the content
+		idSrc = pick(g, exactPool.rows)
+		sub = idSrc.submix
+	}
 	mc := sub == orca.SubmixFlan && g.chance(0.4)
 	sp := g.systemPrompt(sub, mc)
 	sigma := cfg.LengthSigma
@@ -185,9 +190,8 @@ func (g *textGen) row(cfg Config, kind string, newID func(string) string, exactP
 
 	switch kind {
 	case KindDuplicateID:
-		src := pick(g, exactPool.rows)
-		rec.ID = src.id
-		lab.DupOf = src.id
+		rec.ID = idSrc.id
+		lab.DupOf = idSrc.id
 	default:
 		rec.ID = newID(sub)
 	}

@@ -21,7 +21,7 @@ record paper space ground form event official matter center couple site project 
 oil situation cost industry figure street image phone data picture practice piece land product doctor wall patient
 worker news test movie north love support technology step baby computer type attention film tree source organization
 hair window evidence population site river mountain island ocean forest bridge village garden kitchen engine signal
-energy planet species animal plant language sentence answer option article passage summary title review premise
+energy planet species animal plant sentence answer option article passage summary title review premise
 hypothesis context statement claim topic detail example method theory element material structure pattern region
 season climate weather harvest festival museum library concert album chapter novel poem painting recipe journey
 travel flight train station harbor castle temple market coast valley desert glacier volcano battery circuit sensor
