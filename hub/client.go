@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orcaprep/orcaprep/exitcode"
@@ -32,11 +35,27 @@ func newClient(o Options) (*client, error) {
 	if err != nil || ep.Host == "" || (ep.Scheme != "http" && ep.Scheme != "https") {
 		return nil, exitcode.Errorf(exitcode.Usage, "bad Hub endpoint %q (HF_ENDPOINT): want http(s)://host[:port]", redactString(o.Endpoint, o.Token))
 	}
+	if _, isFile := o.Stderr.(*os.File); o.Stderr != nil && !isFile {
+		// Parallel downloads share Stderr; an *os.File is safe (and must stay one for the terminal
+		// check in progress), anything else gets serialised.
+		o.Stderr = &lockedWriter{w: o.Stderr}
+	}
 	c := &client{o: o, endpoint: ep, sleep: sleepCtx}
 	hc := *o.HTTPClient
 	hc.CheckRedirect = c.checkRedirect
 	c.hc = &hc
 	return c, nil
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func redactString(s, secret string) string {
