@@ -14,6 +14,8 @@ type CLIOverrides struct {
 	Format      string
 	Workers     int
 	Compression string
+	Tokenizer   string
+	SequenceLen int
 	Overwrite   bool
 	Quiet       bool
 	// Changed reports whether a flag was given on the command line.
@@ -51,6 +53,12 @@ func RunCLI(ctx context.Context, configPath string, o CLIOverrides, env CLIEnv) 
 	}
 	if changed("workers") {
 		cfg.Workers = o.Workers
+	}
+	if changed("tokenizer") {
+		cfg.Tokenizer.Path = o.Tokenizer
+	}
+	if changed("sequence-len") {
+		cfg.Packing.SequenceLen = o.SequenceLen
 	}
 	if changed("compression") {
 		cfg.Output.Compression = o.Compression

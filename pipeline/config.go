@@ -45,6 +45,29 @@ type Config struct {
 	Select SelectConfig `yaml:"select" json:"select"`
 	ChatML ChatMLConfig `yaml:"chatml" json:"chatml"`
 	Output OutputConfig `yaml:"output" json:"output"`
+	// Tokenizer and Packing matter for the token formats (and for too_long with any format).
+	Tokenizer TokenizerConfig `yaml:"tokenizer" json:"tokenizer"`
+	Packing   PackingConfig   `yaml:"packing" json:"packing"`
+}
+
+// TokenizerConfig names the model's tokenizer.
+type TokenizerConfig struct {
+	// Path is a tokenizer.model / tokenizer.json file or an hf:// reference; empty means no tokenization.
+	Path string `yaml:"path" json:"path"`
+	// AddedTokens are appended after the vocabulary in order (skipping ones the tokenizer already has).
+	AddedTokens []string `yaml:"added_tokens" json:"added_tokens"`
+}
+
+// PackingConfig shapes token output.
+type PackingConfig struct {
+	// SequenceLen is the longest sample (and packed row) in tokens.
+	SequenceLen int `yaml:"sequence_len" json:"sequence_len"`
+	// Excess says what happens to longer samples: drop (ledger reason too_long) or truncate.
+	Excess string `yaml:"excess" json:"excess"`
+	// Algorithm is ffd (first-fit-decreasing) or bfd (best-fit-decreasing).
+	Algorithm string `yaml:"algorithm" json:"algorithm"`
+	// ShuffleSeed, when non-zero, shuffles the packed rows deterministically with this seed.
+	ShuffleSeed uint64 `yaml:"shuffle_seed" json:"shuffle_seed"`
 }
 
 // SelectConfig chooses which rows are used; the rest are ledgered as not_selected.
@@ -83,6 +106,8 @@ func DefaultConfig() Config {
 		Select:    SelectConfig{Submixes: append([]string(nil), orca.Submixes...)},
 		ChatML:    ChatMLConfig{Style: string(chatml.StyleChatML)},
 		Output:    OutputConfig{Compression: "none", Prefix: "train"},
+		Tokenizer: TokenizerConfig{AddedTokens: []string{"<pad>", chatml.ImStart, chatml.ImEnd}},
+		Packing:   PackingConfig{SequenceLen: 16384, Excess: "drop", Algorithm: "ffd"},
 	}
 }
 
@@ -124,8 +149,17 @@ func (c *Config) Validate() error {
 	if !okFormat {
 		return bad("format %q: want one of %v", c.Format, Formats)
 	}
-	if c.Format == FormatTokenized || c.Format == FormatPacked {
-		return bad("format %q needs the tokenizer stage, which this build does not have yet", c.Format)
+	if (c.Format == FormatTokenized || c.Format == FormatPacked) && c.Tokenizer.Path == "" {
+		return bad("format %q needs tokenizer.path (a tokenizer.model, tokenizer.json or hf:// reference)", c.Format)
+	}
+	if c.Packing.SequenceLen <= 0 {
+		return bad("packing.sequence_len %d: must be > 0", c.Packing.SequenceLen)
+	}
+	if c.Packing.Excess != "drop" && c.Packing.Excess != "truncate" {
+		return bad("packing.excess %q: want drop or truncate", c.Packing.Excess)
+	}
+	if c.Packing.Algorithm != "ffd" && c.Packing.Algorithm != "bfd" {
+		return bad("packing.algorithm %q: want ffd or bfd", c.Packing.Algorithm)
 	}
 	if c.Workers < 0 {
 		return bad("workers %d: must be ≥ 0", c.Workers)

@@ -23,15 +23,20 @@ type Manifest struct {
 	Inputs       []Input         `json:"inputs"`
 	Shards       []shard.Info    `json:"shards"`
 	Rejected     []shard.Info    `json:"rejected"`
-	RowsRead     int64           `json:"rows_read"`
-	RowsKept     int64           `json:"rows_kept"`
+	// Index mirrors Shards file for file (token formats): which sample ids each row holds.
+	Index       []shard.Info   `json:"index,omitempty"`
+	Tokenizer   *TokenizerInfo `json:"tokenizer,omitempty"`
+	SequenceLen int            `json:"sequence_len,omitempty"`
+	RowsRead    int64          `json:"rows_read"`
+	RowsKept    int64          `json:"rows_kept"`
 }
 
 // Stats is OUT/stats.json: the ledger plus run facts. Timing is the only part that varies between runs.
 type Stats struct {
 	*stats.Ledger
-	Inputs []Input `json:"inputs"`
-	Timing Timing  `json:"timing"`
+	Inputs  []Input          `json:"inputs"`
+	Packing *shard.PackStats `json:"packing,omitempty"`
+	Timing  Timing           `json:"timing"`
 }
 
 // Timing is wall time and throughput of the run.
@@ -53,11 +58,16 @@ func (r *runner) finish(o Options, start time.Time) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range shards {
-		shards[i].Path = r.st.rel(shards[i].Path)
+	var index []shard.Info
+	if r.index != nil {
+		if index, err = r.index.Close(); err != nil {
+			return nil, err
+		}
 	}
-	for i := range rejected {
-		rejected[i].Path = r.st.rel(rejected[i].Path)
+	for _, list := range [][]shard.Info{shards, rejected, index} {
+		for i := range list {
+			list[i].Path = r.st.rel(list[i].Path)
+		}
 	}
 	cfgJSON, cfgSum := r.cfg.Canonical()
 	m := &Manifest{
@@ -66,8 +76,13 @@ func (r *runner) finish(o Options, start time.Time) (*Result, error) {
 		Inputs: r.inputs, Shards: nonNil(shards), Rejected: nonNil(rejected),
 		RowsRead: r.ledger.RowsRead, RowsKept: r.ledger.RowsKept,
 	}
+	if r.index != nil {
+		m.Index = nonNil(index)
+		m.Tokenizer = r.tokInfo
+		m.SequenceLen = r.cfg.Packing.SequenceLen
+	}
 	el := time.Since(start).Seconds()
-	s := &Stats{Ledger: r.ledger, Inputs: r.inputs, Timing: Timing{Seconds: round3(el), RowsPerSec: round3(float64(r.ledger.RowsRead) / el), Workers: r.cfg.Workers}}
+	s := &Stats{Ledger: r.ledger, Inputs: r.inputs, Packing: r.packStats(), Timing: Timing{Seconds: round3(el), RowsPerSec: round3(float64(r.ledger.RowsRead) / el), Workers: r.cfg.Workers}}
 	if err := r.st.writeJSON("stats.json", s); err != nil {
 		return nil, err
 	}
@@ -111,4 +126,11 @@ func sortedSubmixes(l *stats.Ledger) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+func (r *runner) packStats() *shard.PackStats {
+	if r.packer == nil {
+		return nil
+	}
+	return r.packer.stats
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -16,6 +17,7 @@ import (
 	"github.com/orcaprep/orcaprep/progress"
 	"github.com/orcaprep/orcaprep/shard"
 	"github.com/orcaprep/orcaprep/stats"
+	"github.com/orcaprep/orcaprep/tokenizer"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -25,9 +27,20 @@ const (
 	StageValidate = "validate"
 	StageFilter   = "filter"
 	StageDedupe   = "dedupe"
+	StageTokens   = "tokens"
 )
 
-var stageOrder = []string{StageSelect, StageValidate, StageFilter, StageDedupe}
+var stageOrder = []string{StageSelect, StageValidate, StageFilter, StageDedupe, StageTokens}
+
+// Indexes into stageOrder.
+const (
+	stSelect = iota
+	stValidate
+	stFilter
+	stDedupe
+	stTokens
+	stKept
+)
 
 // Options are everything Run needs besides the recipe.
 type Options struct {
@@ -85,6 +98,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		totalRows += f.NumRows()
 	}
 
+	var tok *tokenizer.Tokenizer
+	var tokInfo *TokenizerInfo
+	if cfg.Tokenizer.Path != "" {
+		if tok, tokInfo, err = loadTokenizer(ctx, cfg.Tokenizer, o.Resolve); err != nil {
+			return nil, err
+		}
+	}
+
 	st, err := newStaging(cfg.Out, o.Overwrite)
 	if err != nil {
 		return nil, err
@@ -96,7 +117,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}()
 
-	r, err := newRunner(&cfg, st, files, inputs)
+	r, err := newRunner(&cfg, st, files, inputs, tok, tokInfo)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +128,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	bar.Finish()
+	if r.packer != nil {
+		if err := r.writePacked(); err != nil {
+			r.abort()
+			return nil, err
+		}
+	}
 	if err := r.ledger.Check(); err != nil {
 		return nil, exitcode.With(exitcode.Integrity, err)
 	}
@@ -130,8 +157,9 @@ type batch struct {
 	selected bool // the file matched select.files
 	recs     []orca.Record
 	items    []item
-	arena    []byte // rendered output lines, items point into it
-	scratch  []byte // per-batch rendering buffer (a batch is processed by one worker at a time)
+	arena    []byte  // rendered output lines, items point into it
+	scratch  []byte  // per-batch rendering buffer (a batch is processed by one worker at a time)
+	toks     []int32 // token ids of the batch's samples (packed format), items point into it
 }
 
 // item is a worker's verdict on one record.
@@ -141,6 +169,20 @@ type item struct {
 	detail string
 	start  int // rendered line: arena[start:end]
 	end    int
+	// token formats: toks[tokStart:tokEnd] are the sample's ids (packed), ntok its length, train its trained span
+	tokStart, tokEnd int
+	ntok             int
+	trainStart       int
+	trainEnd         int
+	tooLong          bool
+}
+
+// workerState is what one worker goroutine owns: its tokenizer encoder (with its cache) and scratch buffers.
+type workerState struct {
+	enc    *tokenizer.Encoder
+	prompt []byte
+	ids    []int32
+	pids   []int32
 }
 
 type runner struct {
@@ -156,9 +198,16 @@ type runner struct {
 	bar     *progress.Bar
 	pool    chan *batch
 	rejLine []byte
+	// token formats
+	tok     *tokenizer.Tokenizer
+	tokInfo *TokenizerInfo
+	imEnd   int32
+	index   *shard.Writer
+	idxLine []byte
+	packer  *packer
 }
 
-func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input) (*runner, error) {
+func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok *tokenizer.Tokenizer, tokInfo *TokenizerInfo) (*runner, error) {
 	comp, _ := shard.ParseCompression(cfg.Output.Compression)
 	dataDir, err := st.path("data/.keep")
 	if err != nil {
@@ -182,19 +231,45 @@ func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input) (*r
 	for _, s := range cfg.Select.Submixes {
 		sub[s] = true
 	}
-	return &runner{
+	r := &runner{
 		cfg: cfg, st: st, files: files, inputs: inputs,
 		ledger: stats.NewLedger(stageOrder...),
 		data:   data, reject: reject,
 		render: chatml.Options{Style: chatml.Style(cfg.ChatML.Style), EmptySystem: cfg.ChatML.EmptySystem},
 		submix: sub,
 		pool:   make(chan *batch, 4*cfg.Workers+4),
-	}, nil
+		tok:    tok, tokInfo: tokInfo,
+	}
+	if tok != nil {
+		r.imEnd, _ = tok.TokenID(chatml.ImEnd)
+	}
+	if cfg.Format == FormatTokenized || cfg.Format == FormatPacked {
+		idxDir, err := st.path("index/.keep")
+		if err != nil {
+			return nil, err
+		}
+		// The index mirrors data/ file for file: it never rotates by itself, only when data does.
+		if r.index, err = shard.NewWriter(shard.Options{Dir: dirOf(idxDir), Prefix: cfg.Output.Prefix, Compression: comp, ZstdConcurrency: 1}); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Format == FormatPacked {
+		if r.packer, err = newPacker(st); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 func (r *runner) abort() {
 	r.data.Abort()
 	r.reject.Abort()
+	if r.index != nil {
+		r.index.Abort()
+	}
+	if r.packer != nil {
+		r.packer.close()
+	}
 }
 
 // stream runs reader → workers → ordered merge. The first error cancels everything (errgroup); the
@@ -242,9 +317,13 @@ func (r *runner) stream(ctx context.Context) error {
 
 	workers := errgroup.Group{}
 	for w := 0; w < r.cfg.Workers; w++ {
+		ws := &workerState{}
+		if r.tok != nil {
+			ws.enc = r.tok.NewEncoder()
+		}
 		workers.Go(func() error {
 			for b := range work {
-				r.process(b)
+				r.process(b, ws)
 				select {
 				case done <- b:
 				case <-ctx.Done():
@@ -307,23 +386,60 @@ func (r *runner) putBatch(b *batch) {
 }
 
 // process runs the per-row stages that need no shared state; it is called concurrently on different batches.
-func (r *runner) process(b *batch) {
+func (r *runner) process(b *batch, ws *workerState) {
 	b.items = b.items[:0]
 	b.arena = b.arena[:0]
+	b.toks = b.toks[:0]
 	for i := range b.recs {
 		rec := &b.recs[i]
-		it := item{stage: len(stageOrder)}
+		it := item{stage: stKept}
 		switch {
 		case !b.selected || !r.submix[rec.Submix()]:
-			it.stage, it.reason = 0, stats.ReasonNotSelected
+			it.stage, it.reason = stSelect, stats.ReasonNotSelected
 		case !validUTF8(rec):
-			it.stage, it.reason, it.detail = 1, stats.ReasonInvalidUTF8, invalidField(rec)
+			it.stage, it.reason, it.detail = stValidate, stats.ReasonInvalidUTF8, invalidField(rec)
 		default:
-			it.start = len(b.arena)
-			b.arena = r.appendLine(b.arena, rec, &b.scratch)
-			it.end = len(b.arena)
+			r.render1(b, &it, rec, ws)
 		}
 		b.items = append(b.items, it)
+	}
+}
+
+// render1 tokenizes (when configured) and renders the output line of a row that passed the row-local stages.
+func (r *runner) render1(b *batch, it *item, rec *orca.Record, ws *workerState) {
+	if r.tok == nil {
+		it.start = len(b.arena)
+		b.arena = r.appendLine(b.arena, rec, &b.scratch)
+		it.end = len(b.arena)
+		return
+	}
+	s := ws.tokenize(rec, r)
+	it.ntok = len(s.ids)
+	if it.ntok > r.cfg.Packing.SequenceLen {
+		if r.cfg.Packing.Excess == "drop" {
+			it.tooLong = true
+			it.detail = fmt.Sprintf("%d tokens > sequence_len %d", it.ntok, r.cfg.Packing.SequenceLen)
+			return
+		}
+		s.ids = s.ids[:r.cfg.Packing.SequenceLen]
+		s.trainEnd = min(s.trainEnd, len(s.ids))
+		s.trainStart = min(s.trainStart, len(s.ids))
+		it.ntok = len(s.ids)
+	}
+	it.trainStart, it.trainEnd = s.trainStart, s.trainEnd
+	switch r.cfg.Format {
+	case FormatPacked:
+		it.tokStart = len(b.toks)
+		b.toks = append(b.toks, s.ids...)
+		it.tokEnd = len(b.toks)
+	case FormatTokenized:
+		it.start = len(b.arena)
+		b.arena = appendTokenizedLine(b.arena, s)
+		it.end = len(b.arena)
+	default:
+		it.start = len(b.arena)
+		b.arena = r.appendLine(b.arena, rec, &b.scratch)
+		it.end = len(b.arena)
 	}
 }
 
@@ -370,18 +486,73 @@ func (r *runner) merge(b *batch) error {
 			r.ledger.Pass(stageOrder[s])
 		}
 		if it.reason != "" {
-			r.ledger.Drop(sub, stageOrder[it.stage], it.reason)
-			if b.selected { // rows of unselected files are only counted: listing millions of them helps nobody
-				if err := r.writeRejected(rec, it.reason, "", it.detail); err != nil {
-					return err
-				}
+			if err := r.drop(rec, sub, it.stage, it.reason, "", it.detail, b.selected); err != nil {
+				return err
 			}
 			continue
 		}
-		if err := r.data.WriteLine(b.arena[it.start:it.end]); err != nil {
-			return exitcode.With(exitcode.Output, err)
+		// Ordered stages: dedupe (needs every earlier row), then the token budget.
+		r.ledger.Pass(StageDedupe)
+		if it.tooLong {
+			if err := r.drop(rec, sub, stTokens, stats.ReasonTooLong, "", it.detail, true); err != nil {
+				return err
+			}
+			continue
+		}
+		r.ledger.Pass(StageTokens)
+		if err := r.keep(b, it, rec); err != nil {
+			return err
 		}
 		r.ledger.Keep(sub)
+	}
+	return nil
+}
+
+func (r *runner) drop(rec *orca.Record, sub string, stage int, reason, dupOf, detail string, list bool) error {
+	r.ledger.Drop(sub, stageOrder[stage], reason)
+	if !list { // rows of unselected files are only counted: listing millions of them helps nobody
+		return nil
+	}
+	return r.writeRejected(rec, reason, dupOf, detail)
+}
+
+// keep writes a kept row: its line (and index line), or, for packed output, its tokens to the spill.
+func (r *runner) keep(b *batch, it *item, rec *orca.Record) error {
+	if r.packer != nil {
+		return r.packer.add(rec.ID, b.toks[it.tokStart:it.tokEnd], it.trainStart, it.trainEnd)
+	}
+	if err := r.data.WriteLine(b.arena[it.start:it.end]); err != nil {
+		return exitcode.With(exitcode.Output, err)
+	}
+	if r.index != nil {
+		return r.writeIndex(rec.ID)
+	}
+	return nil
+}
+
+// writeIndex records which sample ids the last data line holds, keeping index/ file-for-file with data/.
+func (r *runner) writeIndex(ids ...string) error {
+	name, row := r.data.Position()
+	if r.index.Count() > 0 && r.index.Count() < r.data.Count() {
+		if err := r.index.Rotate(); err != nil {
+			return exitcode.With(exitcode.Output, err)
+		}
+	}
+	l := append(r.idxLine[:0], `{"shard":`...)
+	l = shard.AppendString(l, name)
+	l = append(l, `,"row":`...)
+	l = strconv.AppendInt(l, row, 10)
+	l = append(l, `,"ids":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			l = append(l, ',')
+		}
+		l = shard.AppendString(l, id)
+	}
+	l = append(l, "]}"...)
+	r.idxLine = l
+	if err := r.index.WriteLine(l); err != nil {
+		return exitcode.With(exitcode.Output, err)
 	}
 	return nil
 }
@@ -439,4 +610,12 @@ func invalidField(r *orca.Record) string {
 		}
 	}
 	return ""
+}
+
+// unsafeString views b as a string without copying; b must not change while the string is in use.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

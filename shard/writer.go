@@ -198,6 +198,23 @@ func (w *Writer) Abort() {
 	}
 }
 
+// Position returns the base name of the shard the last line went to and that line's 0-based row in it,
+// so a sidecar (the index) can point at it.
+func (w *Writer) Position() (string, int64) {
+	return filepath.Base(w.final), w.rows - 1
+}
+
+// Count is the number of shards begun so far (finished ones plus the open one).
+func (w *Writer) Count() int {
+	if w.f != nil {
+		return len(w.shards) + 1
+	}
+	return len(w.shards)
+}
+
+// Rotate finishes the open shard, so the next line starts a new one; used to keep a sidecar file-for-file with its data.
+func (w *Writer) Rotate() error { return w.finish() }
+
 // Rows is the total number of lines written so far.
 func (w *Writer) Rows() int64 {
 	n := w.rows

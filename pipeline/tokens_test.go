@@ -1,0 +1,221 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/tokenizer"
+)
+
+// The tiny SentencePiece model is licence-free (trained with Debian's spm_train); see testdata/tokenizer.
+const tinyModel = "../testdata/tokenizer/tiny.model"
+
+type tokRow struct {
+	InputIDs      []int32 `json:"input_ids"`
+	AttentionMask []int32 `json:"attention_mask"`
+	Labels        []int32 `json:"labels"`
+	PositionIDs   []int32 `json:"position_ids"`
+}
+
+type idxRow struct {
+	Shard string   `json:"shard"`
+	Row   int64    `json:"row"`
+	IDs   []string `json:"ids"`
+}
+
+func readJSONL[T any](t *testing.T, path string) []T {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []T
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func tokenCfg(t *testing.T, in, out, format, style string) Config {
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out, cfg.Format = []string{in}, out, format
+	cfg.Tokenizer.Path = tinyModel
+	cfg.ChatML.Style = style
+	cfg.Packing.SequenceLen = 256
+	return cfg
+}
+
+// TestTokenizedLabelsMaskExactlyThePrompt checks, for both styles, that input_ids are the tokenizer's ids of the
+// rendering and that the trained labels decode to the response (+ <|im_end|> in chatml style, + EOS in 2023 style).
+func TestTokenizedLabelsMaskExactlyThePrompt(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	rows := genRows(300)
+	rows[5].Response = sp(strings.Repeat("long answer ", 400)) // > 256 tokens → too_long
+	writeParquet(t, in, rows, 100)
+	tok, err := tokenizer.Load(tinyModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := tok.AddTokens(DefaultConfig().Tokenizer.AddedTokens...)
+	imEnd := added[2]
+	enc := tok.NewEncoder()
+	for _, style := range []string{"chatml", "openorca-2023"} {
+		out := filepath.Join(dir, "out-"+style)
+		res, err := runOnce(t, tokenCfg(t, in, out, FormatTokenized, style))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stats.Dropped["too_long"] != 1 || res.Manifest.Tokenizer.AddedTokens["<|im_end|>"] != imEnd {
+			t.Fatalf("%s: dropped %v tokenizer %+v", style, res.Stats.Dropped, res.Manifest.Tokenizer)
+		}
+		data := readJSONL[tokRow](t, filepath.Join(out, res.Manifest.Shards[0].Path))
+		index := readJSONL[idxRow](t, filepath.Join(out, res.Manifest.Index[0].Path))
+		if len(data) != len(index) || int64(len(data)) != res.Stats.RowsKept {
+			t.Fatalf("%s: %d data rows, %d index rows, kept %d", style, len(data), len(index), res.Stats.RowsKept)
+		}
+		byID := map[string]pqRow{}
+		for _, r := range rows {
+			byID[*r.ID] = r
+		}
+		for k, d := range data {
+			src := byID[index[k].IDs[0]]
+			r := recOf(src)
+			var wantIDs, wantTrained []int32
+			if style == "chatml" {
+				wantIDs = enc.Encode(chatml.Text(&r, chatml.Options{Style: chatml.StyleChatML}))
+			} else {
+				wantIDs = append([]int32{tok.BOS()}, enc.Encode(string(chatml.AppendPrompt(nil, &r, chatml.Options{Style: chatml.StyleOpenOrca2023})))...)
+				wantTrained = append(enc.Encode(r.Response), tok.EOS())
+				wantIDs = append(wantIDs, wantTrained...)
+			}
+			if !equalIDs(d.InputIDs, wantIDs) || len(d.Labels) != len(d.InputIDs) || len(d.AttentionMask) != len(d.InputIDs) {
+				t.Fatalf("%s row %d: ids differ from the tokenizer's", style, k)
+			}
+			var trained []int32
+			for i, l := range d.Labels {
+				if l != IgnoreIndex {
+					if l != d.InputIDs[i] {
+						t.Fatalf("label != input id")
+					}
+					trained = append(trained, l)
+				}
+			}
+			if style == "chatml" {
+				got := tok.Decode(trained)
+				if !strings.HasSuffix(got, "<|im_end|>") || trained[len(trained)-1] != imEnd || !strings.Contains(got, strings.TrimSpace(r.Response[:min(10, len(r.Response))])) {
+					t.Fatalf("chatml row %d: trained part %q", k, got)
+				}
+				if d.Labels[len(d.Labels)-1] != IgnoreIndex {
+					t.Fatal("the newline after the last <|im_end|> must be masked")
+				}
+			} else if !equalIDs(trained, wantTrained) {
+				t.Fatalf("2023 row %d: trained %v want %v", k, trained, wantTrained)
+			}
+		}
+	}
+}
+
+func recOf(r pqRow) (rec orca.Record) {
+	rec.ID, rec.SystemPrompt, rec.Question = *r.ID, *r.SystemPrompt, *r.Question
+	if r.Response != nil {
+		rec.Response = *r.Response
+	}
+	return rec
+}
+
+func equalIDs(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPackedRowsAreTheTokenizedSamples checks packed output against tokenized output of the same run:
+// every sample cut out at its position_ids reset equals its tokenized row, rows fit, the index matches.
+func TestPackedRowsAreTheTokenizedSamples(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(400), 100)
+	tokOut, packOut := filepath.Join(dir, "tok"), filepath.Join(dir, "pack")
+	rt, err := runOnce(t, tokenCfg(t, in, tokOut, FormatTokenized, "chatml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tokenCfg(t, in, packOut, FormatPacked, "chatml")
+	cfg.Output.MaxRows = 7
+	rp, err := runOnce(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokData := readJSONL[tokRow](t, filepath.Join(tokOut, rt.Manifest.Shards[0].Path))
+	tokIdx := readJSONL[idxRow](t, filepath.Join(tokOut, rt.Manifest.Index[0].Path))
+	want := map[string]tokRow{}
+	for i := range tokData {
+		want[tokIdx[i].IDs[0]] = tokData[i]
+	}
+	if len(rp.Manifest.Shards) != len(rp.Manifest.Index) || len(rp.Manifest.Shards) < 2 {
+		t.Fatalf("index must mirror data file for file: %d vs %d", len(rp.Manifest.Shards), len(rp.Manifest.Index))
+	}
+	seen := 0
+	var tokens int64
+	for s := range rp.Manifest.Shards {
+		data := readJSONL[tokRow](t, filepath.Join(packOut, rp.Manifest.Shards[s].Path))
+		idx := readJSONL[idxRow](t, filepath.Join(packOut, rp.Manifest.Index[s].Path))
+		if len(data) != len(idx) {
+			t.Fatalf("shard %d: %d rows, %d index rows", s, len(data), len(idx))
+		}
+		for r, row := range data {
+			if len(row.InputIDs) > 256 || len(row.PositionIDs) != len(row.InputIDs) || idx[r].Row != int64(r) ||
+				idx[r].Shard != filepath.Base(rp.Manifest.Shards[s].Path) {
+				t.Fatalf("shard %d row %d malformed", s, r)
+			}
+			tokens += int64(len(row.InputIDs))
+			var starts []int
+			for i, p := range row.PositionIDs {
+				if p == 0 {
+					starts = append(starts, i)
+				} else if p != row.PositionIDs[i-1]+1 {
+					t.Fatalf("position_ids do not count up")
+				}
+			}
+			if len(starts) != len(idx[r].IDs) {
+				t.Fatalf("%d samples by position_ids, %d in index", len(starts), len(idx[r].IDs))
+			}
+			for k, st := range starts {
+				end := len(row.InputIDs)
+				if k+1 < len(starts) {
+					end = starts[k+1]
+				}
+				w := want[idx[r].IDs[k]]
+				if !equalIDs(row.InputIDs[st:end], w.InputIDs) || !equalIDs(row.Labels[st:end], w.Labels) {
+					t.Fatalf("sample %s differs from its tokenized row", idx[r].IDs[k])
+				}
+				seen++
+			}
+		}
+	}
+	if int64(seen) != rp.Stats.RowsKept || seen != len(tokData) || rp.Stats.Packing.Tokens != tokens {
+		t.Fatalf("packed %d samples, kept %d, tokenized %d; tokens %d vs %d", seen, rp.Stats.RowsKept, len(tokData), tokens, rp.Stats.Packing.Tokens)
+	}
+	if _, err := os.Stat(filepath.Join(packOut, ".spill")); !os.IsNotExist(err) {
+		t.Fatal("token spill left in OUT")
+	}
+}
