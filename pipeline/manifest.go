@@ -86,6 +86,17 @@ func (r *runner) finish(o Options, start time.Time) (*Result, error) {
 	if err := r.st.writeJSON("stats.json", s); err != nil {
 		return nil, err
 	}
+	outAbs, err := filepath.Abs(r.st.out)
+	if err != nil {
+		return nil, err
+	}
+	axo, err := r.st.path("axolotl.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(axo, []byte(axolotlYAML(r.cfg, outAbs, m.Shards, r.tokInfo))); err != nil {
+		return nil, err
+	}
 	if err := r.st.writeJSON("manifest.json", m); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/tokenizer"
+	"go.yaml.in/yaml/v3"
 )
 
 // The tiny SentencePiece model is licence-free (trained with Debian's spm_train); see testdata/tokenizer.
@@ -217,5 +218,46 @@ func TestPackedRowsAreTheTokenizedSamples(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(packOut, ".spill")); !os.IsNotExist(err) {
 		t.Fatal("token spill left in OUT")
+	}
+}
+
+func TestAxolotlYAMLNamesEveryShard(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(100), 50)
+	for _, format := range []string{FormatMessages, FormatPacked} {
+		cfg := tokenCfg(t, in, filepath.Join(dir, format), format, "chatml")
+		cfg.Output.MaxRows = 20
+		res, err := runOnce(t, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(cfg.Out, "axolotl.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			SequenceLen   int  `yaml:"sequence_len"`
+			SamplePacking bool `yaml:"sample_packing"`
+			Datasets      []struct {
+				Path   string `yaml:"path"`
+				DSType string `yaml:"ds_type"`
+				Type   string `yaml:"type"`
+			} `yaml:"datasets"`
+		}
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: axolotl.yaml is not YAML: %v\n%s", format, err, b)
+		}
+		if len(doc.Datasets) != len(res.Manifest.Shards) || doc.SequenceLen != 256 || doc.SamplePacking != (format != FormatPacked) {
+			t.Fatalf("%s: %+v", format, doc)
+		}
+		for i, d := range doc.Datasets {
+			if _, err := os.Stat(d.Path); err != nil || !strings.HasSuffix(d.Path, res.Manifest.Shards[i].Path) || d.DSType != "json" {
+				t.Fatalf("%s: dataset %d %+v", format, i, d)
+			}
+		}
+		if format == FormatMessages && doc.Datasets[0].Type != "chat_template" {
+			t.Fatalf("messages must use chat_template, got %q", doc.Datasets[0].Type)
+		}
 	}
 }
