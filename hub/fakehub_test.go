@@ -195,6 +195,12 @@ func (h *fakeHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	repo := h.findRepo(prefix, segs[0], segs[1])
+	if repo == nil && segs[0] == "Old-Org" {
+		// A renamed repo: the Hub answers with a relative redirect to the new name.
+		w.Header().Set("Location", "/"+prefix+"Open-Orca/"+strings.Join(segs[1:], "/"))
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
 	if repo == nil {
 		hubError(w, http.StatusNotFound, "RepoNotFound", "Repository not found")
 		return

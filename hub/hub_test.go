@@ -618,3 +618,22 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("HTTP-date Retry-After = %v", d)
 	}
 }
+
+func TestRenamedRepoFollowsRelativeRedirect(t *testing.T) {
+	h, repo := orcaHub(t)
+	repo.gated = true
+	h.token = testToken
+	o := testOptions(t, h, &bytes.Buffer{})
+	o.Token = testToken
+	p, err := Resolve(context.Background(), "hf://datasets/Old-Org/OpenOrca/README.md", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(o.CacheDir, "datasets--Old-Org--OpenOrca", "snapshots", repo.commit, "README.md")
+	if p != want {
+		t.Fatalf("path %s, want %s", p, want)
+	}
+	if got, _ := os.ReadFile(p); string(got) != string(fileOf(repo, "README.md").data) {
+		t.Fatalf("content %q", got)
+	}
+}

@@ -88,8 +88,8 @@ func ParseRef(s string) (Ref, error) {
 		name = name[:at]
 		if m := specialRefRE.FindString(rev + "/" + rest); rev == "refs" && m != "" {
 			// An unquoted special ref: its "/" belong to the revision, not the path.
-			rev = m
 			rest = strings.TrimPrefix(strings.TrimPrefix(rev+"/"+rest, m), "/")
+			rev = m
 		} else {
 			u, err := url.PathUnescape(rev)
 			if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/hub"
 	"github.com/orcaprep/orcaprep/progress"
@@ -10,10 +8,6 @@ import (
 )
 
 func init() {
-	// hf:// inputs of `run` (and configs) resolve through the same cache and client as `pull`.
-	resolveRef = func(ctx context.Context, ref string) (string, error) {
-		return hub.Resolve(ctx, ref, hub.OptionsFromEnv())
-	}
 	var (
 		o     hub.PullOptions
 		token string
