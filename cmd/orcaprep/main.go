@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -30,6 +31,24 @@ that accounts for every input row.
 ` + exitcode.Help,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+}
+
+var cpuProfile string
+
+func init() {
+	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file")
+	rootCmd.PersistentFlags().MarkHidden("cpuprofile")
+	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return exitcode.With(exitcode.Usage, err)
+		}
+		return pprof.StartCPUProfile(f)
+	}
+	rootCmd.PersistentPostRun = func(*cobra.Command, []string) { pprof.StopCPUProfile() }
 }
 
 // addCommand registers a subcommand; each cmd_*.go file calls it from init.
