@@ -1,3 +1,4 @@
-// Package stats keeps the row ledger and the run statistics written to stats.json: every input row
-// is counted as kept or dropped under a named reason, and the counts must add up.
+// Package stats counts what a run read, kept and dropped — the row ledger that must add up, and mergeable,
+// memory-bounded distributions (per submix and system prompt, log-binned lengths, duplicate clusters, drop
+// reasons with examples) — and defines stats.json (Document).
 package stats
