@@ -1,0 +1,147 @@
+package dedupe
+
+import (
+	"fmt"
+	"math"
+)
+
+// Config is the `dedupe:` section of the orcaprep YAML config.
+type Config struct {
+	Exact ExactConfig `yaml:"exact"`
+	Near  NearConfig  `yaml:"near"`
+}
+
+// ExactConfig configures exact-duplicate removal on a normalized key over Fields.
+type ExactConfig struct {
+	Enabled bool     `yaml:"enabled"`
+	Fields  []string `yaml:"fields"`
+}
+
+// NearConfig configures MinHash-LSH near-duplicate removal over word NGram shingles of Fields.
+type NearConfig struct {
+	Enabled bool     `yaml:"enabled"`
+	Fields  []string `yaml:"fields"`
+	// NGram is the shingle length in words.
+	NGram int `yaml:"ngram"`
+	// Threshold is the word-n-gram Jaccard similarity at and above which a row is a near duplicate.
+	Threshold float64 `yaml:"threshold"`
+	// ConfirmThreshold is the estimated Jaccard a candidate must reach to be dropped. 0 (the default) sets it
+	// to Threshold minus 1.5 standard deviations of the estimator at Threshold, so that pairs at the threshold
+	// are still caught (recall) while pairs well below it are not (see README.md).
+	ConfirmThreshold float64 `yaml:"confirm_threshold"`
+	// NumPerm is the number of MinHash values (one-permutation-hashing bins); a power of two.
+	NumPerm int `yaml:"num_perm"`
+	// Bands × Rows of the signature feed the LSH index (Bands*Rows <= NumPerm).
+	Bands int `yaml:"bands"`
+	Rows  int `yaml:"rows"`
+	// SigBits is how many low bits of each MinHash value are kept per row for confirming candidates
+	// (b-bit MinHash): 1, 2, 4, 8 or 16.
+	SigBits int `yaml:"sig_bits"`
+	// Seed makes the hash family; the same seed gives the same result on every machine.
+	Seed uint64 `yaml:"seed"`
+}
+
+// Field names usable in fields lists.
+const (
+	FieldSystemPrompt = "system_prompt"
+	FieldQuestion     = "question"
+	FieldResponse     = "response"
+)
+
+// DefaultConfig returns the defaults: exact on (system_prompt, question, response); near on
+// (question, response), word 5-grams, Jaccard 0.8, 256 one-permutation-hashing bins, 10 bands × 5 rows,
+// 2-bit values kept for confirmation.
+func DefaultConfig() Config {
+	return Config{
+		Exact: ExactConfig{Enabled: true, Fields: []string{FieldSystemPrompt, FieldQuestion, FieldResponse}},
+		Near: NearConfig{
+			Enabled:   true,
+			Fields:    []string{FieldQuestion, FieldResponse},
+			NGram:     5,
+			Threshold: 0.8,
+			NumPerm:   256,
+			Bands:     10,
+			Rows:      5,
+			SigBits:   2,
+			Seed:      42,
+		},
+	}
+}
+
+func checkFields(names []string, key string) error {
+	if len(names) == 0 {
+		return fmt.Errorf("%s: empty list (want some of system_prompt, question, response)", key)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		switch n {
+		case FieldSystemPrompt, FieldQuestion, FieldResponse:
+		default:
+			return fmt.Errorf("%s: unknown field %q (want system_prompt, question or response)", key, n)
+		}
+		if seen[n] {
+			return fmt.Errorf("%s: field %q listed twice", key, n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+// Validate reports the first invalid setting, naming its key.
+func (c Config) Validate() error {
+	if c.Exact.Enabled {
+		if err := checkFields(c.Exact.Fields, "dedupe.exact.fields"); err != nil {
+			return err
+		}
+	}
+	if c.Near.Enabled {
+		return c.Near.Validate()
+	}
+	return nil
+}
+
+// Validate reports the first invalid near-dedupe setting, naming its key.
+func (n NearConfig) Validate() error {
+	if err := checkFields(n.Fields, "dedupe.near.fields"); err != nil {
+		return err
+	}
+	switch {
+	case n.NGram < 1 || n.NGram > 16:
+		return fmt.Errorf("dedupe.near.ngram: must be 1..16, got %d", n.NGram)
+	case !(n.Threshold > 0 && n.Threshold <= 1):
+		return fmt.Errorf("dedupe.near.threshold: must be in (0,1], got %g", n.Threshold)
+	case n.ConfirmThreshold < 0 || n.ConfirmThreshold > 1:
+		return fmt.Errorf("dedupe.near.confirm_threshold: must be in [0,1] (0 = automatic), got %g", n.ConfirmThreshold)
+	case n.NumPerm < 16 || n.NumPerm > 4096 || n.NumPerm&(n.NumPerm-1) != 0:
+		return fmt.Errorf("dedupe.near.num_perm: must be a power of two in 16..4096, got %d", n.NumPerm)
+	case n.Bands < 1 || n.Rows < 1 || n.Bands*n.Rows > n.NumPerm:
+		return fmt.Errorf("dedupe.near.bands × rows: need bands, rows >= 1 and bands*rows <= num_perm (%d), got %d × %d", n.NumPerm, n.Bands, n.Rows)
+	}
+	switch n.SigBits {
+	case 1, 2, 4, 8, 16:
+	default:
+		return fmt.Errorf("dedupe.near.sig_bits: must be 1, 2, 4, 8 or 16, got %d", n.SigBits)
+	}
+	return nil
+}
+
+// EffectiveConfirmThreshold is the estimated-Jaccard cut-off used to confirm candidates.
+func (n NearConfig) EffectiveConfirmThreshold() float64 {
+	if n.ConfirmThreshold > 0 {
+		return n.ConfirmThreshold
+	}
+	return n.Threshold - 1.5*EstimatorStdDev(n.Threshold, n.NumPerm, n.SigBits)
+}
+
+// EstimatorStdDev is the standard deviation of the b-bit MinHash Jaccard estimate at true Jaccard j with k
+// values of b bits (Li & König 2010, with the collision floor 2^-b; values assumed independent).
+func EstimatorStdDev(j float64, k, b int) float64 {
+	c := math.Ldexp(1, -b)
+	p := j + (1-j)*c
+	return math.Sqrt(p*(1-p)/float64(k)) / (1 - c)
+}
+
+// CandidateProbability is the LSH S-curve: the chance that two rows of Jaccard s share at least one band.
+func CandidateProbability(s float64, bands, rows int) float64 {
+	return 1 - math.Pow(1-math.Pow(s, float64(rows)), float64(bands))
+}

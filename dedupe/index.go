@@ -1,0 +1,614 @@
+package dedupe
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+
+	"github.com/orcaprep/orcaprep/orca"
+)
+
+// Reason names, as written to rejected-*.jsonl and stats.json.
+const (
+	ReasonExactDuplicate = "exact_duplicate"
+	ReasonNearDuplicate  = "near_duplicate"
+)
+
+// Index remembers the rows kept so far and answers "is this row a duplicate of an earlier kept row?".
+// It is not safe for concurrent use: the pipeline calls Check from one goroutine in input order, which is
+// what makes the result independent of the worker count (the first occurrence always wins).
+//
+// Memory per kept row (see README.md for the derivation):
+//   - exact: 16-byte key in a chunked array indexed by ordinal + a uint32 ordinal slot in an open-addressing
+//     table kept between 50% and 75% full (it grows by 1.5×) → 16 + 5.3…8 = 21.3…24 bytes;
+//   - near: NumPerm×SigBits/8 bytes of b-bit MinHash (64 with the defaults) + at most Bands uint32 slots in
+//     segments filled to 75% (5.3 bytes per entry after Reserve, at most 8 without) → 117…144 bytes for
+//     10 bands;
+//   - id for duplicate_of: 8 bytes (OpenOrca ids "niv.123" are packed into the 8 bytes; other ids go to an
+//     append-only arena).
+type Index struct {
+	cfg   Config
+	ids   idStore
+	exact *exactTable
+	near  *nearIndex
+	kept  uint32
+
+	exactDups, nearDups int
+	nearCandidates      int // candidates whose Jaccard was estimated
+	nearBelow           int // rows whose best candidate was under the confirm threshold
+	dupCount            map[uint32]uint32
+	confirm             float64
+	jaccardHist         [21]int // estimated Jaccard of confirmed near duplicates, 0.05 buckets
+}
+
+// NewIndex validates cfg and returns an empty index.
+func NewIndex(cfg Config) (*Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ix := &Index{cfg: cfg, dupCount: map[uint32]uint32{}}
+	if cfg.Exact.Enabled {
+		ix.exact = &exactTable{}
+	}
+	if cfg.Near.Enabled {
+		ix.near = newNearIndex(cfg.Near)
+		ix.confirm = cfg.Near.EffectiveConfirmThreshold()
+	}
+	return ix, nil
+}
+
+// Check decides row id, given its exact key and near signature (either is ignored when that dedupe is
+// disabled; an empty signature is never a near duplicate). It returns "" and records the row as kept, or
+// the reason, the id of the earlier kept row it duplicates and a detail ("jaccard=0.86" for near duplicates).
+func (ix *Index) Check(id string, key Key, sig []uint64) (reason, dupOf, detail string) {
+	if ix.exact != nil {
+		if ord, ok := ix.exact.find(key); ok {
+			ix.exactDups++
+			ix.dupCount[ord]++
+			return ReasonExactDuplicate, ix.ids.get(ord), ""
+		}
+	}
+	hasSig := ix.near != nil && len(sig) == ix.near.k
+	if hasSig {
+		ix.near.prepare(sig)
+		ord, j, n := ix.near.best()
+		ix.nearCandidates += n
+		if n > 0 && j >= ix.confirm {
+			ix.nearDups++
+			ix.dupCount[ord]++
+			b := int(j * 20)
+			ix.jaccardHist[b]++
+			return ReasonNearDuplicate, ix.ids.get(ord), "jaccard=" + strconv.FormatFloat(j, 'f', 2, 64)
+		}
+		if n > 0 {
+			ix.nearBelow++
+		}
+	}
+	ord := ix.kept
+	ix.kept++
+	ix.ids.add(id)
+	if ix.exact != nil {
+		ix.exact.insert(key, ord)
+	}
+	if ix.near != nil {
+		ix.near.add(ord, hasSig)
+	}
+	return "", "", ""
+}
+
+// Reserve sizes the index for about rows kept rows (e.g. the input row count), so tables need no growth:
+// the near-duplicate band table is then a single segment. Call it before the first Check; it is a hint.
+func (ix *Index) Reserve(rows int) {
+	if ix.near != nil {
+		ix.near.reserve(rows)
+	}
+	if ix.exact != nil && ix.exact.used == 0 && rows > 0 {
+		ix.exact.slots = make([]uint32, nextSize(0, rows))
+	}
+}
+
+// IndexStats summarizes an index for stats.json.
+type IndexStats struct {
+	Kept            int `json:"kept"`
+	ExactDuplicates int `json:"exact_duplicates"`
+	NearDuplicates  int `json:"near_duplicates"`
+	// NearCandidates counts LSH candidates whose Jaccard was estimated; NearBelowThreshold counts rows that
+	// had candidates but none reached the confirm threshold (kept).
+	NearCandidates     int     `json:"near_candidates"`
+	NearBelowThreshold int     `json:"near_below_threshold"`
+	ConfirmThreshold   float64 `json:"confirm_threshold,omitempty"`
+	// NearJaccard is a histogram of the estimated Jaccard of dropped near duplicates ("0.80-0.85": n).
+	NearJaccard map[string]int `json:"near_jaccard,omitempty"`
+	// Clusters is a histogram of duplicate cluster sizes (kept row + its duplicates): "2", "3", "4-7", "8-15", "16+".
+	Clusters   map[string]int `json:"clusters"`
+	MaxCluster int            `json:"max_cluster"`
+	// Memory, in bytes, of what the index holds, and per kept row.
+	MemoryBytes       int64   `json:"memory_bytes"`
+	BytesPerKept      float64 `json:"bytes_per_kept"`
+	ExactBytesPerKept float64 `json:"exact_bytes_per_kept"`
+	NearBytesPerKept  float64 `json:"near_bytes_per_kept"`
+	IDBytesPerKept    float64 `json:"id_bytes_per_kept"`
+}
+
+// Stats reports counts, the cluster-size histogram and a memory estimate.
+func (ix *Index) Stats() IndexStats {
+	s := IndexStats{
+		Kept: int(ix.kept), ExactDuplicates: ix.exactDups, NearDuplicates: ix.nearDups,
+		NearCandidates: ix.nearCandidates, NearBelowThreshold: ix.nearBelow, ConfirmThreshold: ix.confirm,
+		Clusters: map[string]int{},
+	}
+	for _, n := range ix.dupCount {
+		size := int(n) + 1
+		if size > s.MaxCluster {
+			s.MaxCluster = size
+		}
+		var b string
+		switch {
+		case size <= 3:
+			b = strconv.Itoa(size)
+		case size <= 7:
+			b = "4-7"
+		case size <= 15:
+			b = "8-15"
+		default:
+			b = "16+"
+		}
+		s.Clusters[b]++
+	}
+	if ix.near != nil {
+		s.NearJaccard = map[string]int{}
+		for i, n := range ix.jaccardHist {
+			if n > 0 {
+				s.NearJaccard[fmt.Sprintf("%.2f-%.2f", float64(i)/20, float64(i+1)/20)] = n
+			}
+		}
+	}
+	idb := ix.ids.bytes()
+	var eb, nb int64
+	if ix.exact != nil {
+		eb = ix.exact.bytes()
+	}
+	if ix.near != nil {
+		nb = ix.near.bytes()
+	}
+	s.MemoryBytes = idb + eb + nb
+	if ix.kept > 0 {
+		k := float64(ix.kept)
+		s.BytesPerKept = float64(s.MemoryBytes) / k
+		s.ExactBytesPerKept = float64(eb) / k
+		s.NearBytesPerKept = float64(nb) / k
+		s.IDBytesPerKept = float64(idb) / k
+	}
+	return s
+}
+
+// ---- chunked storage: grows without doubling a big slice (no 2× transient, no slack beyond one chunk) ----
+
+const chunkShift = 14
+const chunkLen = 1 << chunkShift
+
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+func (c *chunked[T]) append(v T) {
+	if c.n>>chunkShift == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]T, 0, chunkLen))
+	}
+	last := &c.chunks[len(c.chunks)-1]
+	*last = append(*last, v)
+	c.n++
+}
+
+func (c *chunked[T]) at(i uint32) *T { return &c.chunks[i>>chunkShift][i&(chunkLen-1)] }
+
+func (c *chunked[T]) elemBytes(size int) int64 { return int64(len(c.chunks)) * chunkLen * int64(size) }
+
+// ---- ids ----
+
+// idStore keeps the id of every kept row for duplicate_of. OpenOrca ids ("<submix>.<decimal>") are packed
+// into a uint64 (submix tag in the top byte, number below); anything else is stored in a byte arena and the
+// uint64 holds its location.
+type idStore struct {
+	codes chunked[uint64]
+	arena [][]byte
+}
+
+const (
+	arenaChunk = 1 << 20
+	arenaTag   = 0xff
+)
+
+var idPrefixes = [...]string{orca.SubmixCoT, orca.SubmixFlan, orca.SubmixNIV, orca.SubmixT0}
+
+func packID(id string) (uint64, bool) {
+	dot := strings.IndexByte(id, '.')
+	if dot < 0 || dot+1 >= len(id) || len(id)-dot-1 > 16 {
+		return 0, false
+	}
+	tag := -1
+	for i, p := range idPrefixes {
+		if id[:dot] == p {
+			tag = i
+		}
+	}
+	digits := id[dot+1:]
+	if tag < 0 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n >= 1<<56 {
+		return 0, false
+	}
+	return uint64(tag+1)<<56 | n, true
+}
+
+func (s *idStore) add(id string) {
+	if c, ok := packID(id); ok {
+		s.codes.append(c)
+		return
+	}
+	// Arena entry: tag | chunk (24 bits) | offset (20 bits) | length (12 bits; 4095 = "the whole chunk").
+	n := len(id)
+	if n >= 4095 {
+		s.arena = append(s.arena, []byte(id))
+		s.codes.append(uint64(arenaTag)<<56 | uint64(len(s.arena)-1)<<32 | 4095)
+		return
+	}
+	if len(s.arena) == 0 || len(s.arena[len(s.arena)-1])+n > arenaChunk || cap(s.arena[len(s.arena)-1]) != arenaChunk {
+		s.arena = append(s.arena, make([]byte, 0, arenaChunk))
+	}
+	ci := len(s.arena) - 1
+	off := len(s.arena[ci])
+	s.arena[ci] = append(s.arena[ci], id...)
+	s.codes.append(uint64(arenaTag)<<56 | uint64(ci)<<32 | uint64(off)<<12 | uint64(n))
+}
+
+func (s *idStore) get(ord uint32) string {
+	c := *s.codes.at(ord)
+	tag := c >> 56
+	if tag != arenaTag {
+		return idPrefixes[tag-1] + "." + strconv.FormatUint(c&(1<<56-1), 10)
+	}
+	ci := (c >> 32) & (1<<24 - 1)
+	n := c & 4095
+	if n == 4095 {
+		return string(s.arena[ci])
+	}
+	off := (c >> 12) & (1<<20 - 1)
+	return string(s.arena[ci][off : off+n])
+}
+
+func (s *idStore) bytes() int64 {
+	b := s.codes.elemBytes(8)
+	for _, a := range s.arena {
+		b += int64(cap(a))
+	}
+	return b
+}
+
+// ---- open addressing over uint32 ordinals ----
+
+// fastrange maps a 64-bit hash onto [0, n) without a division (Lemire); n need not be a power of two,
+// which lets tables grow by 1.5× and keep their load between 50% and 75%.
+func fastrange(h uint64, n int) int {
+	hi, _ := bits.Mul64(h, uint64(n))
+	return int(hi)
+}
+
+func nextSize(cur, need int) int {
+	n := cur
+	if n < 1024 {
+		n = 1024
+	}
+	for need*4 > n*3 {
+		n = n + n/2
+	}
+	return n
+}
+
+// exactTable maps keys to ordinals: keys live once, in ordinal order; the table holds ordinal+1.
+type exactTable struct {
+	keys  chunked[Key]
+	slots []uint32
+	used  int
+}
+
+func keyHash(k *Key) uint64 { return binary.LittleEndian.Uint64(k[8:]) }
+
+func (t *exactTable) find(k Key) (uint32, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	i := fastrange(keyHash(&k), len(t.slots))
+	for {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if *t.keys.at(s - 1) == k {
+			return s - 1, true
+		}
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+}
+
+func (t *exactTable) insert(k Key, ord uint32) {
+	t.keys.append(k) // ordinals are dense and assigned in order, so keys[ord] is this key
+	if (t.used+1)*4 > len(t.slots)*3 {
+		t.grow(nextSize(len(t.slots), t.used+1))
+	}
+	t.place(keyHash(&k), ord)
+	t.used++
+}
+
+func (t *exactTable) place(h uint64, ord uint32) {
+	i := fastrange(h, len(t.slots))
+	for t.slots[i] != 0 {
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+	t.slots[i] = ord + 1
+}
+
+func (t *exactTable) grow(n int) {
+	old := t.slots
+	t.slots = make([]uint32, n)
+	for _, s := range old {
+		if s != 0 {
+			t.place(keyHash(t.keys.at(s-1)), s-1)
+		}
+	}
+}
+
+func (t *exactTable) bytes() int64 { return t.keys.elemBytes(16) + int64(cap(t.slots))*4 }
+
+// ---- near-duplicate LSH index ----
+
+// nearIndex stores each kept row's b-bit signature (for confirming candidates) and one shared
+// open-addressing table of uint32 ordinals for all bands. A slot is found from the full-precision band
+// hash and verified against the stored b-bit values of that band; only the first kept row of each band
+// value is inserted, so a query meets at most about one candidate per band.
+type nearIndex struct {
+	k, bands, rows, b int
+	seed              uint64
+	sigBytes          int // packed signature length, padded to 8
+	padGroups         int // b-bit groups of padding (equal in every row, subtracted when counting)
+	sigChunks         [][]byte
+	segs              []segment
+	used              int // band entries
+
+	// per-query scratch (the index is single-goroutine)
+	q     []byte
+	bandH []uint64
+	cands []uint32
+}
+
+func newNearIndex(c NearConfig) *nearIndex {
+	bitsTotal := c.NumPerm * c.SigBits
+	sb := (bitsTotal + 63) / 64 * 8
+	return &nearIndex{
+		k: c.NumPerm, bands: c.Bands, rows: c.Rows, b: c.SigBits, seed: c.Seed,
+		sigBytes: sb, padGroups: (sb*8 - bitsTotal) / c.SigBits,
+		q: make([]byte, sb), bandH: make([]uint64, c.Bands),
+	}
+}
+
+// rowsPerSigChunk signatures share one allocation.
+const rowsPerSigChunk = 1 << 12
+
+func (n *nearIndex) sigOf(ord uint32) []byte {
+	c := n.sigChunks[ord/rowsPerSigChunk]
+	off := int(ord%rowsPerSigChunk) * n.sigBytes
+	return c[off : off+n.sigBytes]
+}
+
+// prepare packs sig's low b bits into n.q and computes the band hashes.
+func (n *nearIndex) prepare(sig []uint64) {
+	clear(n.q)
+	mask := uint64(1)<<n.b - 1
+	for i, v := range sig {
+		bit := i * n.b
+		n.q[bit>>3] |= byte((v & mask) << (bit & 7))
+	}
+	for t := 0; t < n.bands; t++ {
+		h := fmix64(n.seed ^ uint64(t+1)*0x9e3779b97f4a7c15)
+		for _, v := range sig[t*n.rows : (t+1)*n.rows] {
+			h = fmix64(h ^ v)
+		}
+		n.bandH[t] = h
+	}
+}
+
+// group returns the i-th b-bit value of a packed signature.
+func (n *nearIndex) group(p []byte, i int) byte {
+	bit := i * n.b
+	if n.b == 16 {
+		return p[bit>>3] ^ p[bit>>3+1] // only compared for equality; any injective-enough fold works
+	}
+	return (p[bit>>3] >> (bit & 7)) & byte(1<<n.b-1)
+}
+
+func (n *nearIndex) bandMatches(stored []byte, t int) bool {
+	if n.b == 16 {
+		lo, hi := t*n.rows*2, (t+1)*n.rows*2
+		return string(stored[lo:hi]) == string(n.q[lo:hi])
+	}
+	for i := t * n.rows; i < (t+1)*n.rows; i++ {
+		if n.group(stored, i) != n.group(n.q, i) {
+			return false
+		}
+	}
+	return true
+}
+
+// estimate is the b-bit MinHash Jaccard estimate between n.q and stored.
+func (n *nearIndex) estimate(stored []byte) float64 {
+	eq := 0
+	for i := 0; i < n.sigBytes; i += 8 {
+		x := binary.LittleEndian.Uint64(n.q[i:]) ^ binary.LittleEndian.Uint64(stored[i:])
+		switch n.b {
+		case 1:
+			eq += 64 - bits.OnesCount64(x)
+		case 2:
+			eq += 32 - bits.OnesCount64((x|x>>1)&0x5555555555555555)
+		case 4:
+			x |= x >> 1
+			x |= x >> 2
+			eq += 16 - bits.OnesCount64(x&0x1111111111111111)
+		case 8:
+			x |= x >> 1
+			x |= x >> 2
+			x |= x >> 4
+			eq += 8 - bits.OnesCount64(x&0x0101010101010101)
+		case 16:
+			x |= x >> 1
+			x |= x >> 2
+			x |= x >> 4
+			x |= x >> 8
+			eq += 4 - bits.OnesCount64(x&0x0001000100010001)
+		}
+	}
+	eq -= n.padGroups
+	c := 1 / float64(uint(1)<<n.b)
+	j := (float64(eq)/float64(n.k) - c) / (1 - c)
+	if j < 0 {
+		j = 0
+	}
+	if j > 1 {
+		j = 1
+	}
+	return j
+}
+
+// Band entries live in segments: open-addressing tables of uint32 ordinals. The stored signature has only
+// b bits per value, so a band hash cannot be recomputed to rehash a full table; instead a full segment is
+// frozen (at 75% load) and a new one twice its size takes new entries, and lookups walk every segment.
+// Reserve sizes the first segment for the whole input so that a run normally has a single segment.
+type segment struct {
+	slots []uint32
+	used  int
+}
+
+// best walks every band's probe chains and returns the candidate with the highest estimated Jaccard
+// (lowest ordinal on ties), and the number of distinct candidates estimated.
+func (n *nearIndex) best() (uint32, float64, int) {
+	n.cands = n.cands[:0]
+	bestOrd, bestJ := uint32(0), -1.0
+	for si := range n.segs {
+		slots := n.segs[si].slots
+		for t := 0; t < n.bands; t++ {
+			i := fastrange(n.bandH[t], len(slots))
+			for {
+				s := slots[i]
+				if s == 0 {
+					break
+				}
+				ord := s - 1
+				if st := n.sigOf(ord); n.bandMatches(st, t) && !containsU32(n.cands, ord) {
+					n.cands = append(n.cands, ord)
+					j := n.estimate(st)
+					if j > bestJ || j == bestJ && ord < bestOrd {
+						bestOrd, bestJ = ord, j
+					}
+				}
+				if i++; i == len(slots) {
+					i = 0
+				}
+			}
+		}
+	}
+	return bestOrd, bestJ, len(n.cands)
+}
+
+func containsU32(s []uint32, v uint32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// bandExists reports whether some kept row already represents band t's value (in any segment).
+func (n *nearIndex) bandExists(t int) bool {
+	for si := range n.segs {
+		slots := n.segs[si].slots
+		i := fastrange(n.bandH[t], len(slots))
+		for slots[i] != 0 {
+			if n.bandMatches(n.sigOf(slots[i]-1), t) {
+				return true
+			}
+			if i++; i == len(slots) {
+				i = 0
+			}
+		}
+	}
+	return false
+}
+
+// reserve makes the first segment big enough for rows kept rows (a hint; no effect once entries exist).
+func (n *nearIndex) reserve(rows int) {
+	if n.used > 0 || rows <= 0 {
+		return
+	}
+	size := nextSize(0, rows*n.bands)
+	n.segs = []segment{{slots: make([]uint32, size)}}
+}
+
+// add stores the prepared query as kept row ord; with indexed=false (no words) it stores a zero
+// signature and no band entries, so the row can never be a candidate.
+func (n *nearIndex) add(ord uint32, indexed bool) {
+	if int(ord)/rowsPerSigChunk == len(n.sigChunks) {
+		n.sigChunks = append(n.sigChunks, make([]byte, rowsPerSigChunk*n.sigBytes))
+	}
+	if !indexed {
+		return
+	}
+	copy(n.sigOf(ord), n.q)
+	for t := 0; t < n.bands; t++ {
+		if n.bandExists(t) {
+			continue // the first kept row of a band value stays its representative
+		}
+		last := len(n.segs) - 1
+		if last < 0 || (n.segs[last].used+1)*4 > len(n.segs[last].slots)*3 {
+			size := 1 << 15
+			if last >= 0 {
+				size = len(n.segs[last].slots) * 3 / 2 // 1.5× keeps the worst case at 8 bytes per entry
+			}
+			n.segs = append(n.segs, segment{slots: make([]uint32, size)})
+			last++
+		}
+		seg := &n.segs[last]
+		i := fastrange(n.bandH[t], len(seg.slots))
+		for seg.slots[i] != 0 {
+			if i++; i == len(seg.slots) {
+				i = 0
+			}
+		}
+		seg.slots[i] = ord + 1
+		seg.used++
+		n.used++
+	}
+}
+
+func (n *nearIndex) bytes() int64 {
+	b := int64(len(n.sigChunks)) * int64(rowsPerSigChunk*n.sigBytes)
+	for _, sg := range n.segs {
+		b += int64(cap(sg.slots)) * 4
+	}
+	return b
+}
