@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -51,27 +52,63 @@ type Options struct {
 
 // Info describes one finished shard, as recorded in the manifest.
 type Info struct {
-	// Path is relative to the output directory root given to RelTo (or the Dir base otherwise).
+	// Path is the shard's path (the pipeline rewrites it relative to the output directory).
 	Path   string `json:"path"`
 	Rows   int64  `json:"rows"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
 }
 
-// Writer writes JSONL lines into rotated shards. Not safe for concurrent use.
+// chunkSize is how much line data is handed to the background goroutine at once.
+const chunkSize = 1 << 20
+
+// Writer writes JSONL lines into rotated shards. Lines are batched into chunks that a background goroutine
+// compresses, hashes and writes, so file I/O overlaps with producing the next lines. WriteLine, Rotate,
+// Close and Abort must be called from one goroutine. I/O errors surface on a later call or on Close.
 type Writer struct {
-	o      Options
+	o Options
+
+	// caller side
+	begun    int    // shards begun
+	final    string // current shard's final path
+	open     bool
+	rows     int64 // rows in the current shard
+	rawBytes int64 // uncompressed bytes in the current shard
+	chunk    []byte
+	ops      chan op
+	done     chan struct{}
+	free     chan []byte
+
+	// background side; read by the caller only after done is closed, or under mu
+	mu     sync.Mutex
+	err    error
 	shards []Info
-	// current shard
-	tmp      string
-	final    string
-	f        *os.File
-	counter  *countingWriter
-	hasher   hash.Hash
-	buf      *bufio.Writer
-	zw       *zstd.Encoder
-	rows     int64
-	rawBytes int64
+	bg     bgShard
+}
+
+type opKind uint8
+
+const (
+	opOpen opKind = iota
+	opData
+	opFinish
+	opAbort
+)
+
+type op struct {
+	kind  opKind
+	data  []byte
+	final string
+	rows  int64
+}
+
+type bgShard struct {
+	tmp, final string
+	f          *os.File
+	counter    *countingWriter
+	hasher     hash.Hash
+	buf        *bufio.Writer
+	zw         *zstd.Encoder
 }
 
 // NewWriter returns a writer; no file is created until the first line.
@@ -85,7 +122,9 @@ func NewWriter(o Options) (*Writer, error) {
 	if _, err := ParseCompression(string(o.Compression)); err != nil {
 		return nil, err
 	}
-	return &Writer{o: o}, nil
+	w := &Writer{o: o, ops: make(chan op, 4), done: make(chan struct{}), free: make(chan []byte, 6)}
+	go w.loop()
+	return w, nil
 }
 
 // Ext is the file extension shards get.
@@ -96,106 +135,57 @@ func (w *Writer) Ext() string {
 	return ".jsonl"
 }
 
+func (w *Writer) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
 // WriteLine writes one JSON document followed by a newline; line must not contain one.
 func (w *Writer) WriteLine(line []byte) error {
-	if w.f != nil && ((w.o.MaxRows > 0 && w.rows >= w.o.MaxRows) || (w.o.MaxBytes > 0 && w.rawBytes+int64(len(line))+1 > w.o.MaxBytes && w.rows > 0)) {
-		if err := w.finish(); err != nil {
+	if w.open && ((w.o.MaxRows > 0 && w.rows >= w.o.MaxRows) || (w.o.MaxBytes > 0 && w.rawBytes+int64(len(line))+1 > w.o.MaxBytes && w.rows > 0)) {
+		if err := w.Rotate(); err != nil {
 			return err
 		}
 	}
-	if w.f == nil {
-		if err := w.open(); err != nil {
+	if !w.open {
+		if err := w.failed(); err != nil {
 			return err
 		}
+		w.final = filepath.Join(w.o.Dir, fmt.Sprintf("%s-%05d%s", w.o.Prefix, w.begun, w.Ext()))
+		w.begun++
+		w.open = true
+		w.rows, w.rawBytes = 0, 0
+		w.ops <- op{kind: opOpen, final: w.final}
 	}
-	var out io.Writer = w.buf
-	if w.zw != nil {
-		out = w.zw
+	if w.chunk == nil {
+		w.chunk = w.getChunk()
 	}
-	if _, err := out.Write(line); err != nil {
-		return fmt.Errorf("write %s: %w", w.final, err)
-	}
-	if _, err := out.Write([]byte{'\n'}); err != nil {
-		return fmt.Errorf("write %s: %w", w.final, err)
-	}
+	w.chunk = append(w.chunk, line...)
+	w.chunk = append(w.chunk, '\n')
 	w.rows++
 	w.rawBytes += int64(len(line)) + 1
-	return nil
-}
-
-func (w *Writer) open() error {
-	name := fmt.Sprintf("%s-%05d%s", w.o.Prefix, len(w.shards), w.Ext())
-	w.final = filepath.Join(w.o.Dir, name)
-	w.tmp = filepath.Join(w.o.Dir, "."+name+".tmp")
-	f, err := os.OpenFile(w.tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("create shard: %w", err)
-	}
-	w.f = f
-	w.hasher = sha256.New()
-	w.counter = &countingWriter{w: io.MultiWriter(f, w.hasher)}
-	w.buf = bufio.NewWriterSize(w.counter, 256<<10)
-	w.rows, w.rawBytes = 0, 0
-	if w.o.Compression == Zstd {
-		conc := w.o.ZstdConcurrency
-		if conc <= 0 {
-			conc = 1
-		}
-		zw, err := zstd.NewWriter(w.buf, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(conc))
-		if err != nil {
-			return fmt.Errorf("zstd %s: %w", w.final, err)
-		}
-		w.zw = zw
+	if len(w.chunk) >= chunkSize {
+		return w.flushChunk()
 	}
 	return nil
 }
 
-// finish closes the current shard and renames it to its final name.
-func (w *Writer) finish() error {
-	if w.f == nil {
-		return nil
+func (w *Writer) getChunk() []byte {
+	select {
+	case c := <-w.free:
+		return c[:0]
+	default:
+		return make([]byte, 0, chunkSize+64<<10)
 	}
-	if w.zw != nil {
-		if err := w.zw.Close(); err != nil {
-			return fmt.Errorf("zstd %s: %w", w.final, err)
-		}
-		w.zw = nil
-	}
-	if err := w.buf.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", w.final, err)
-	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", w.final, err)
-	}
-	if err := w.f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", w.final, err)
-	}
-	w.f = nil
-	if err := os.Rename(w.tmp, w.final); err != nil {
-		return fmt.Errorf("rename %s: %w", w.final, err)
-	}
-	w.shards = append(w.shards, Info{Path: w.final, Rows: w.rows, Bytes: w.counter.n, SHA256: hex.EncodeToString(w.hasher.Sum(nil))})
-	return nil
 }
 
-// Close finishes the last shard and returns every shard written, in order.
-func (w *Writer) Close() ([]Info, error) {
-	if err := w.finish(); err != nil {
-		return nil, err
+func (w *Writer) flushChunk() error {
+	if len(w.chunk) > 0 {
+		w.ops <- op{kind: opData, data: w.chunk}
+		w.chunk = nil
 	}
-	return w.shards, nil
-}
-
-// Abort removes the unfinished shard, for error paths; finished shards are left to the caller's cleanup.
-func (w *Writer) Abort() {
-	if w.f != nil {
-		if w.zw != nil {
-			w.zw.Close()
-		}
-		w.f.Close()
-		os.Remove(w.tmp)
-		w.f = nil
-	}
+	return w.failed()
 }
 
 // Position returns the base name of the shard the last line went to and that line's 0-based row in it,
@@ -205,23 +195,155 @@ func (w *Writer) Position() (string, int64) {
 }
 
 // Count is the number of shards begun so far (finished ones plus the open one).
-func (w *Writer) Count() int {
-	if w.f != nil {
-		return len(w.shards) + 1
-	}
-	return len(w.shards)
-}
+func (w *Writer) Count() int { return w.begun }
 
 // Rotate finishes the open shard, so the next line starts a new one; used to keep a sidecar file-for-file with its data.
-func (w *Writer) Rotate() error { return w.finish() }
-
-// Rows is the total number of lines written so far.
-func (w *Writer) Rows() int64 {
-	n := w.rows
-	for _, s := range w.shards {
-		n += s.Rows
+func (w *Writer) Rotate() error {
+	if !w.open {
+		return w.failed()
 	}
-	return n
+	if err := w.flushChunk(); err != nil {
+		return err
+	}
+	w.ops <- op{kind: opFinish, rows: w.rows}
+	w.open = false
+	return w.failed()
+}
+
+// Close finishes the last shard, waits for all I/O, and returns every shard written, in order.
+func (w *Writer) Close() ([]Info, error) {
+	err := w.Rotate()
+	close(w.ops)
+	<-w.done
+	if err == nil {
+		err = w.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w.shards, nil
+}
+
+// Abort stops the writer and removes the unfinished shard; finished shards are left to the caller's cleanup.
+func (w *Writer) Abort() {
+	select {
+	case <-w.done:
+		return
+	default:
+	}
+	w.ops <- op{kind: opAbort}
+	close(w.ops)
+	<-w.done
+}
+
+// loop is the background goroutine doing compression, hashing and file I/O.
+func (w *Writer) loop() {
+	defer close(w.done)
+	for o := range w.ops {
+		if w.failed() != nil && o.kind != opAbort {
+			continue // drain after an error; the caller sees it on its next call
+		}
+		var err error
+		switch o.kind {
+		case opOpen:
+			err = w.bgOpen(o.final)
+		case opData:
+			err = w.bgWrite(o.data)
+			select {
+			case w.free <- o.data:
+			default:
+			}
+		case opFinish:
+			err = w.bgFinish(o.rows)
+		case opAbort:
+			w.bgAbort()
+		}
+		if err != nil {
+			w.mu.Lock()
+			w.err = err
+			w.mu.Unlock()
+			w.bgAbort()
+		}
+	}
+}
+
+func (w *Writer) bgOpen(final string) error {
+	s := &w.bg
+	s.final = final
+	s.tmp = filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".tmp")
+	f, err := os.OpenFile(s.tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("create shard: %w", err)
+	}
+	s.f = f
+	s.hasher = sha256.New()
+	s.counter = &countingWriter{w: io.MultiWriter(f, s.hasher)}
+	s.buf = bufio.NewWriterSize(s.counter, 256<<10)
+	s.zw = nil
+	if w.o.Compression == Zstd {
+		conc := w.o.ZstdConcurrency
+		if conc <= 0 {
+			conc = 1
+		}
+		zw, err := zstd.NewWriter(s.buf, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(conc))
+		if err != nil {
+			return fmt.Errorf("zstd %s: %w", final, err)
+		}
+		s.zw = zw
+	}
+	return nil
+}
+
+func (w *Writer) bgWrite(p []byte) error {
+	s := &w.bg
+	var out io.Writer = s.buf
+	if s.zw != nil {
+		out = s.zw
+	}
+	if _, err := out.Write(p); err != nil {
+		return fmt.Errorf("write %s: %w", s.final, err)
+	}
+	return nil
+}
+
+func (w *Writer) bgFinish(rows int64) error {
+	s := &w.bg
+	if s.zw != nil {
+		if err := s.zw.Close(); err != nil {
+			return fmt.Errorf("zstd %s: %w", s.final, err)
+		}
+		s.zw = nil
+	}
+	if err := s.buf.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", s.final, err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", s.final, err)
+	}
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", s.final, err)
+	}
+	s.f = nil
+	if err := os.Rename(s.tmp, s.final); err != nil {
+		return fmt.Errorf("rename %s: %w", s.final, err)
+	}
+	w.mu.Lock()
+	w.shards = append(w.shards, Info{Path: s.final, Rows: rows, Bytes: s.counter.n, SHA256: hex.EncodeToString(s.hasher.Sum(nil))})
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *Writer) bgAbort() {
+	s := &w.bg
+	if s.f != nil {
+		if s.zw != nil {
+			s.zw.Close()
+			s.zw = nil
+		}
+		s.f.Close()
+		os.Remove(s.tmp)
+		s.f = nil
+	}
 }
 
 type countingWriter struct {
