@@ -180,6 +180,9 @@ func finish(bw *bufio.Writer, f *os.File, path string) error {
 	if err == nil {
 		err = f.Sync()
 	}
+	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp makes 0600; the result is an ordinary data file
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
