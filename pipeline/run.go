@@ -92,6 +92,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, exitcode.With(exitcode.Input, err)
 		}
 		files[i] = f
+		if f.NumRows() == 0 {
+			return nil, exitcode.Errorf(exitcode.Input, "input %s has no rows", inputs[i].Path)
+		}
 		inputs[i].Bytes = f.Size
 		inputs[i].Rows = f.NumRows()
 		inputs[i].Selected = cfg.fileSelected(inputs[i].Name)

@@ -258,3 +258,56 @@ func TestRunBadInputs(t *testing.T) {
 		}
 	}
 }
+
+func TestRunOtherWriterFixtures(t *testing.T) {
+	dir := t.TempDir()
+	// Invalid UTF-8 rows (written by parquet-go; DuckDB refuses them) are dropped one by one with a named reason.
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out = []string{"../testdata/parquet/parquetgo-invalid-utf8.parquet"}, filepath.Join(dir, "u")
+	res, err := runOnce(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Dropped["invalid_utf8"] != 6 || res.Stats.RowsRead != 120 {
+		t.Fatalf("invalid_utf8: %v of %d", res.Stats.Dropped, res.Stats.RowsRead)
+	}
+	rej := readJSONL[map[string]any](t, filepath.Join(cfg.Out, res.Manifest.Rejected[0].Path))
+	var rows []float64
+	for _, r := range rej {
+		if r["reason"] == "invalid_utf8" {
+			rows = append(rows, r["row"].(float64))
+			if !strings.Contains(r["detail"].(string), "invalid UTF-8 at byte") {
+				t.Fatalf("detail: %v", r)
+			}
+		}
+	}
+	if fmt.Sprint(rows) != "[0 18 36 86 91 109]" {
+		t.Fatalf("rejected rows %v", rows)
+	}
+	// A Parquet file with zero rows is refused: an empty input is almost always a mistake upstream.
+	cfg.Inputs, cfg.Out = []string{"../testdata/parquet/duckdb-zero-rows.parquet"}, filepath.Join(dir, "z")
+	if _, err := runOnce(t, cfg); exitcode.Code(err) != exitcode.Input || !strings.Contains(err.Error(), "no rows") {
+		t.Fatalf("zero-row input: %v", err)
+	}
+	// All DuckDB and arrow-rs layouts together, in one run.
+	files, _ := filepath.Glob("../testdata/parquet/duckdb-*.parquet")
+	more, _ := filepath.Glob("../testdata/parquet/arrowrs-*.parquet")
+	var inputs []string
+	for _, f := range append(files, more...) {
+		if !strings.Contains(f, "zero-rows") {
+			inputs = append(inputs, f)
+		}
+	}
+	cfg.Inputs, cfg.Out = inputs, filepath.Join(dir, "all")
+	res, err = runOnce(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, in := range res.Manifest.Inputs {
+		want += in.Rows
+	}
+	if res.Stats.RowsRead != want || want < 4300 {
+		t.Fatalf("read %d rows, footers say %d", res.Stats.RowsRead, want)
+	}
+}
