@@ -23,6 +23,7 @@ const (
 	checkNone        postCheck = iota
 	checkFirstPerson           // a first-person word within window words
 	checkLimitation            // a first-person word within window words and a limitation word within 3 words of it
+	checkNegation              // a limitation word within window words (for hits that are first person already)
 )
 
 // phrase is one compiled phrase spec; several literals (its expansions) point to it.
@@ -71,8 +72,10 @@ func parsePhrase(spec string) (phrase, []string, error) {
 			p.check, digits = checkFirstPerson, tail[2:]
 		case strings.HasPrefix(tail, "lim"):
 			p.check, digits = checkLimitation, tail[3:]
+		case strings.HasPrefix(tail, "neg"):
+			p.check, digits = checkNegation, tail[3:]
 		default:
-			return p, nil, fmt.Errorf("phrase %q: unknown post-check %q (want ~fpN or ~limN)", spec, "~"+tail)
+			return p, nil, fmt.Errorf("phrase %q: unknown post-check %q (want ~fpN, ~limN or ~negN)", spec, "~"+tail)
 		}
 		p.window = 6
 		if digits != "" {
@@ -332,6 +335,8 @@ func (m *refusalMatcher) accept(buf []byte, end int, li int32) bool {
 		return lookAhead(buf, end, p.window, false)
 	case checkLimitation:
 		return lookAhead(buf, end, p.window, true)
+	case checkNegation:
+		return negationAhead(buf, end, p.window)
 	}
 	return true
 }
@@ -411,10 +416,11 @@ func lookAhead(buf []byte, end, window int, needLimit bool) bool {
 					return true
 				}
 			}
-		case "not", "cannot", "can't", "don't", "won't", "doesn't", "didn't", "wouldn't", "couldn't",
-			"shouldn't", "isn't", "aren't", "unable", "incapable", "lack", "no", "never", "neither", "nor":
-			limPos[nlim] = int8(tok)
-			nlim++
+		default:
+			if isLimitation(buf[i:j]) {
+				limPos[nlim] = int8(tok)
+				nlim++
+			}
 		}
 		tok++
 		i = j
@@ -429,6 +435,41 @@ func lookAhead(buf []byte, end, window int, needLimit bool) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// negationAhead reports whether a limitation word occurs within window words after end, in the same sentence.
+func negationAhead(buf []byte, end, window int) bool {
+	tok := 0
+	for i := end; i < len(buf) && tok < window; {
+		b := buf[i]
+		if b == '!' || b == '?' || b == '\n' || b == ';' || b == '.' && (i+1 >= len(buf) || buf[i+1] == ' ' || buf[i+1] == '\n') {
+			return false
+		}
+		if !isTokByte(b) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(buf) && isTokByte(buf[j]) {
+			j++
+		}
+		if isLimitation(buf[i:j]) {
+			return true
+		}
+		tok++
+		i = j
+	}
+	return false
+}
+
+// isLimitation reports whether w is a negation or limitation word.
+func isLimitation(w []byte) bool {
+	switch string(w) {
+	case "not", "cannot", "can't", "don't", "won't", "doesn't", "didn't", "wouldn't", "couldn't",
+		"shouldn't", "isn't", "aren't", "unable", "incapable", "lack", "no", "never", "neither", "nor":
+		return true
 	}
 	return false
 }

@@ -1,0 +1,140 @@
+package filter_test
+
+import (
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/orcaprep/orcaprep/dedupe"
+	"github.com/orcaprep/orcaprep/filter"
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/synth"
+)
+
+// TestCurationEval runs the default filters and dedupe over labelled synth rows, in the pipeline's order
+// (filters, then the dedupe index in input order), and checks the targets. Rows: ORCAPREP_EVAL_ROWS
+// (default 50000). Run with -v to see the figures.
+func TestCurationEval(t *testing.T) {
+	rows := 50000
+	if s := os.Getenv("ORCAPREP_EVAL_ROWS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1000 {
+			t.Fatalf("ORCAPREP_EVAL_ROWS=%q: want an integer >= 1000", s)
+		}
+		rows = n
+	}
+	if testing.Short() {
+		rows = 10000
+	}
+	chain, err := filter.New(filter.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dcfg := dedupe.DefaultConfig()
+	ix, err := dedupe.NewIndex(dcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Reserve(rows)
+	type tally struct {
+		n       int
+		dropped map[string]int
+	}
+	byKind := map[string]*tally{}
+	falseRefusals := map[string]int{} // label kind → dropped as refusal
+	var sig []uint64
+	var refusalDrops int
+	err = synth.Generate(synth.DefaultConfig(rows, 20260127), func(r orca.Record, l synth.Label) error {
+		kind := l.Kinds[0]
+		tl := byKind[kind]
+		if tl == nil {
+			tl = &tally{dropped: map[string]int{}}
+			byKind[kind] = tl
+		}
+		tl.n++
+		reason, detail := chain.Apply(&r)
+		if reason == "" {
+			key := dedupe.ExactKey(dcfg.Exact, &r)
+			sig = dedupe.NearSignature(dcfg.Near, &r, sig)
+			reason, _, detail = ix.Check(r.ID, key, sig)
+		}
+		if reason != "" {
+			tl.dropped[reason]++
+		}
+		if reason == filter.ReasonRefusal {
+			refusalDrops++
+			if kind != synth.KindRefusalOpening && kind != synth.KindRefusalMid {
+				falseRefusals[kind]++
+				if falseRefusals[kind] <= 5 {
+					t.Logf("refusal false positive (%s, %q): %.200q", kind, detail, r.Response)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := func(k string) (n, d int) {
+		if tl := byKind[k]; tl != nil {
+			n = tl.n
+			for _, c := range tl.dropped {
+				d += c
+			}
+		}
+		return
+	}
+	reasonCount := func(k, reason string) int {
+		if tl := byKind[k]; tl != nil {
+			return tl.dropped[reason]
+		}
+		return 0
+	}
+	pct := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return 100 * float64(a) / float64(b)
+	}
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		n, d := total(k)
+		t.Logf("%-22s rows %6d  dropped %6d (%6.2f%%)  %v", k, n, d, pct(d, n), byKind[k].dropped)
+	}
+	exN, _ := total(synth.KindExactDuplicate)
+	exD := reasonCount(synth.KindExactDuplicate, dedupe.ReasonExactDuplicate)
+	nearN, _ := total(synth.KindNearDuplicate)
+	nearD := reasonCount(synth.KindNearDuplicate, dedupe.ReasonNearDuplicate) + reasonCount(synth.KindNearDuplicate, dedupe.ReasonExactDuplicate)
+	ro, _ := total(synth.KindRefusalOpening)
+	rm, _ := total(synth.KindRefusalMid)
+	refTP := reasonCount(synth.KindRefusalOpening, filter.ReasonRefusal) + reasonCount(synth.KindRefusalMid, filter.ReasonRefusal)
+	hq, hqD := total(synth.KindMentionsAIQuestion)
+	ha, haD := total(synth.KindDiscussesAIAnswer)
+	cl, clD := total(synth.KindClean)
+	t.Logf("exact duplicates removed: %d/%d = %.2f%%", exD, exN, pct(exD, exN))
+	t.Logf("near duplicates removed:  %d/%d = %.2f%%", nearD, nearN, pct(nearD, nearN))
+	t.Logf("refusal recall: opening %.2f%%, mid %.2f%%, all %d/%d = %.2f%%; precision %d/%d = %.2f%%",
+		pct(reasonCount(synth.KindRefusalOpening, filter.ReasonRefusal), ro), pct(reasonCount(synth.KindRefusalMid, filter.ReasonRefusal), rm),
+		refTP, ro+rm, pct(refTP, ro+rm), refTP, refusalDrops, pct(refTP, refusalDrops))
+	t.Logf("hard negatives kept: %d/%d = %.2f%%", hq+ha-hqD-haD, hq+ha, pct(hq+ha-hqD-haD, hq+ha))
+	t.Logf("clean rows dropped: %d/%d = %.3f%% %v", clD, cl, pct(clD, cl), byKind[synth.KindClean].dropped)
+	t.Logf("index: %+v", ix.Stats())
+
+	if exD != exN {
+		t.Errorf("exact duplicates removed %d/%d, want all", exD, exN)
+	}
+	if pct(nearD, nearN) < 95 {
+		t.Errorf("near duplicates removed %.2f%% < 95%%", pct(nearD, nearN))
+	}
+	if pct(refTP, ro+rm) < 98 || pct(refTP, refusalDrops) < 99 {
+		t.Errorf("refusal recall %.2f%% / precision %.2f%%, want >= 98%% / >= 99%%", pct(refTP, ro+rm), pct(refTP, refusalDrops))
+	}
+	if pct(clD, cl) > 0.2 {
+		t.Errorf("clean rows dropped %.3f%% > 0.2%%", pct(clD, cl))
+	}
+}
