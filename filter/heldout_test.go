@@ -13,9 +13,9 @@ type heldoutItem struct {
 	Text  string `json:"text"`
 }
 
-func loadHeldout(t testing.TB) []heldoutItem {
+func loadHeldout(t testing.TB, name string) []heldoutItem {
 	t.Helper()
-	p := filepath.Join("..", "testdata", "curation", "refusal_heldout.jsonl")
+	p := filepath.Join("..", "testdata", "curation", name)
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatalf("open %s: %v", p, err)
@@ -42,13 +42,22 @@ func loadHeldout(t testing.TB) []heldoutItem {
 
 // TestRefusalHeldOut measures the refusal matcher on hand-written responses that were not used to write the
 // phrase list's tests (testdata/curation/refusal_heldout.jsonl) and holds it to the issue's targets.
+//
+// refusal_heldout.jsonl was used for one round of phrase-set tuning (quoted speech, "help but", contractions);
+// refusal_heldout2.jsonl was written afterwards and its figures are reported untuned.
 func TestRefusalHeldOut(t *testing.T) {
+	for _, name := range []string{"refusal_heldout.jsonl", "refusal_heldout2.jsonl"} {
+		t.Run(name, func(t *testing.T) { testHeldOut(t, name) })
+	}
+}
+
+func testHeldOut(t *testing.T, name string) {
 	c, err := New(DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tp, fn, fp, tn int
-	for _, it := range loadHeldout(t) {
+	for _, it := range loadHeldout(t, name) {
 		lit, hit := c.MatchRefusal(it.Text)
 		switch {
 		case it.Label == "refusal" && hit:
