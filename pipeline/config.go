@@ -11,7 +11,9 @@ import (
 	"path"
 
 	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/filter"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/shard"
 	"go.yaml.in/yaml/v3"
@@ -45,6 +47,9 @@ type Config struct {
 	Select SelectConfig `yaml:"select" json:"select"`
 	ChatML ChatMLConfig `yaml:"chatml" json:"chatml"`
 	Output OutputConfig `yaml:"output" json:"output"`
+	// Filters drop rows by content (filter package); Dedupe drops exact and near duplicates (dedupe package).
+	Filters filter.Config `yaml:"filters" json:"filters"`
+	Dedupe  dedupe.Config `yaml:"dedupe" json:"dedupe"`
 	// Tokenizer and Packing matter for the token formats (and for too_long with any format).
 	Tokenizer TokenizerConfig `yaml:"tokenizer" json:"tokenizer"`
 	Packing   PackingConfig   `yaml:"packing" json:"packing"`
@@ -106,6 +111,8 @@ func DefaultConfig() Config {
 		Select:    SelectConfig{Submixes: append([]string(nil), orca.Submixes...)},
 		ChatML:    ChatMLConfig{Style: string(chatml.StyleChatML)},
 		Output:    OutputConfig{Compression: "none", Prefix: "train"},
+		Filters:   filter.DefaultConfig(),
+		Dedupe:    dedupe.DefaultConfig(),
 		Tokenizer: TokenizerConfig{AddedTokens: []string{"<pad>", chatml.ImStart, chatml.ImEnd}},
 		Packing:   PackingConfig{SequenceLen: 16384, Excess: "drop", Algorithm: "ffd"},
 	}
@@ -184,6 +191,12 @@ func (c *Config) Validate() error {
 		if !valid[s] {
 			return bad("select.submixes: unknown submix %q (want cot, flan, niv, t0 or other)", s)
 		}
+	}
+	if _, err := filter.New(c.Filters); err != nil {
+		return bad("filters: %v", err)
+	}
+	if err := c.Dedupe.Validate(); err != nil {
+		return bad("dedupe: %v", err)
 	}
 	for _, g := range c.Select.Files {
 		if _, err := path.Match(g, ""); err != nil {

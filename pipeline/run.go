@@ -12,7 +12,9 @@ import (
 	"unsafe"
 
 	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/filter"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/progress"
 	"github.com/orcaprep/orcaprep/shard"
@@ -160,9 +162,10 @@ type batch struct {
 	selected bool // the file matched select.files
 	recs     []orca.Record
 	items    []item
-	arena    []byte  // rendered output lines, items point into it
-	scratch  []byte  // per-batch rendering buffer (a batch is processed by one worker at a time)
-	toks     []int32 // token ids of the batch's samples (packed format), items point into it
+	arena    []byte   // rendered output lines, items point into it
+	scratch  []byte   // per-batch rendering buffer (a batch is processed by one worker at a time)
+	toks     []int32  // token ids of the batch's samples (packed format), items point into it
+	sigs     []uint64 // near-duplicate signatures, items point into it
 }
 
 // item is a worker's verdict on one record.
@@ -178,6 +181,8 @@ type item struct {
 	trainStart       int
 	trainEnd         int
 	tooLong          bool
+	key              dedupe.Key // exact-duplicate key
+	sigStart, sigEnd int        // sigs[sigStart:sigEnd] is the MinHash signature
 }
 
 // workerState is what one worker goroutine owns: its tokenizer encoder (with its cache) and scratch buffers.
@@ -208,6 +213,9 @@ type runner struct {
 	index   *shard.Writer
 	idxLine []byte
 	packer  *packer
+	// curation
+	filters *filter.Chain
+	dedupe  *dedupe.Index
 }
 
 func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok *tokenizer.Tokenizer, tokInfo *TokenizerInfo) (*runner, error) {
@@ -246,6 +254,19 @@ func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok
 	if tok != nil {
 		r.imEnd, _ = tok.TokenID(chatml.ImEnd)
 	}
+	if r.filters, err = filter.New(cfg.Filters); err != nil {
+		return nil, exitcode.Errorf(exitcode.Usage, "filters: %w", err)
+	}
+	if r.dedupe, err = dedupe.NewIndex(cfg.Dedupe); err != nil {
+		return nil, exitcode.Errorf(exitcode.Usage, "dedupe: %w", err)
+	}
+	var total int64
+	for _, in := range inputs {
+		if in.Selected {
+			total += in.Rows
+		}
+	}
+	r.dedupe.Reserve(int(total))
 	if cfg.Format == FormatTokenized || cfg.Format == FormatPacked {
 		idxDir, err := st.path("index/.keep")
 		if err != nil {
@@ -393,6 +414,7 @@ func (r *runner) process(b *batch, ws *workerState) {
 	b.items = b.items[:0]
 	b.arena = b.arena[:0]
 	b.toks = b.toks[:0]
+	b.sigs = b.sigs[:0]
 	for i := range b.recs {
 		rec := &b.recs[i]
 		it := item{stage: stKept}
@@ -402,6 +424,20 @@ func (r *runner) process(b *batch, ws *workerState) {
 		case !validUTF8(rec):
 			it.stage, it.reason, it.detail = stValidate, stats.ReasonInvalidUTF8, invalidField(rec)
 		default:
+			if reason, detail := r.filters.Apply(rec); reason != "" {
+				it.stage, it.reason, it.detail = stFilter, reason, detail
+				break
+			}
+			// Keys and signatures are pure functions of the row, so they are computed here in parallel;
+			// only the lookups against earlier rows run in the ordered merge.
+			if r.cfg.Dedupe.Exact.Enabled {
+				it.key = dedupe.ExactKey(r.cfg.Dedupe.Exact, rec)
+			}
+			if r.cfg.Dedupe.Near.Enabled {
+				it.sigStart = len(b.sigs)
+				b.sigs = dedupe.NearSignature(r.cfg.Dedupe.Near, rec, b.sigs)
+				it.sigEnd = len(b.sigs)
+			}
 			r.render1(b, &it, rec, ws)
 		}
 		b.items = append(b.items, it)
@@ -495,6 +531,12 @@ func (r *runner) merge(b *batch) error {
 			continue
 		}
 		// Ordered stages: dedupe (needs every earlier row), then the token budget.
+		if reason, dupOf, detail := r.dedupe.Check(rec.ID, it.key, b.sigs[it.sigStart:it.sigEnd]); reason != "" {
+			if err := r.drop(rec, sub, stDedupe, reason, dupOf, detail, true); err != nil {
+				return err
+			}
+			continue
+		}
 		r.ledger.Pass(StageDedupe)
 		if it.tooLong {
 			if err := r.drop(rec, sub, stTokens, stats.ReasonTooLong, "", it.detail, true); err != nil {
