@@ -144,8 +144,8 @@ func (c *client) repoCommit(ctx context.Context, repoType, repoID, revision stri
 	return info.SHA, nil
 }
 
-// TreeEntry is one file of a repo listing (the tree API's RepoFile).
-type TreeEntry struct {
+// treeEntry is one file of a repo listing (the tree API's RepoFile).
+type treeEntry struct {
 	Type string `json:"type"` // "file" or "directory"
 	OID  string `json:"oid"`  // git blob sha1
 	Size int64  `json:"size"`
@@ -160,14 +160,14 @@ type TreeEntry struct {
 var linkNextRE = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
 
 // listTree lists every file of a repo at a revision, following Link pagination (list_repo_tree).
-func (c *client) listTree(ctx context.Context, repoType, repoID, revision string) ([]TreeEntry, error) {
+func (c *client) listTree(ctx context.Context, repoType, repoID, revision string) ([]treeEntry, error) {
 	u := c.apiURL(repoType, repoID, "tree/"+url.PathEscape(revision)) + "?recursive=true&expand=false"
-	var files []TreeEntry
+	var files []treeEntry
 	for page := 1; u != ""; page++ {
 		if page > 100000 {
 			return nil, exitcode.Errorf(exitcode.Network, "listing %s%s: too many pages", urlPrefix(repoType), repoID)
 		}
-		var entries []TreeEntry
+		var entries []treeEntry
 		what := fmt.Sprintf("listing %s%s@%s (page %d)", urlPrefix(repoType), repoID, revision, page)
 		hdr, err := c.getJSON(ctx, what, u, &entries)
 		if err != nil {

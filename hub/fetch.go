@@ -214,6 +214,13 @@ func (c *client) fetchBody(ctx context.Context, what, u string, m fileMeta, f *o
 			return false, err
 		}
 		return false, retryable(fmt.Errorf("%s: server refused to resume at byte %d", what, *have))
+	case http.StatusUnauthorized, http.StatusForbidden:
+		if !c.onEndpoint(resp.Request.URL) {
+			// The CDN refused a signed URL (expired, or clock skew): the Hub itself already let us in,
+			// so ask it again for a fresh redirect rather than blaming the token.
+			return false, retryable(fmt.Errorf("%s: download host %s refused the signed URL (HTTP %d)", what, resp.Request.URL.Host, resp.StatusCode))
+		}
+		return false, statusError(resp, what)
 	default:
 		return false, statusError(resp, what)
 	}

@@ -506,6 +506,61 @@ func TestLocalDir(t *testing.T) {
 	if n := h.bodyGETs(); n != 0 {
 		t.Fatalf("local-dir pull of a cached blob made %d body GETs", n)
 	}
+	// Offline, the local dir answers from its own download records.
+	h.resetLog()
+	o.Offline = true
+	o.Include = nil
+	paths, err = pull(t, o)
+	if err != nil || len(paths) != 1 || paths[0] != filepath.Join(o.LocalDir, bigName) {
+		t.Fatalf("offline local-dir pull = %q, %v", paths, err)
+	}
+	if n := len(h.requests()); n != 0 {
+		t.Fatalf("offline local-dir pull made %d requests", n)
+	}
+}
+
+func TestConcurrentDownloadsOfOneBlobShareTheLock(t *testing.T) {
+	h, repo := orcaHub(t)
+	big := fileOf(repo, bigName)
+	// Hold the first transfer for a moment so the second caller certainly arrives while it runs.
+	h.addFault("CDN "+big.sha256(), fault{kind: faultHang, n: 100_000})
+	o := testOptions(t, h, nil)
+	o.Stderr = nil // two independent calls: a shared bytes.Buffer would need its own lock
+	o.StallTimeout = 300 * time.Millisecond
+	ref := "hf://datasets/Open-Orca/OpenOrca/" + bigName
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := Resolve(context.Background(), ref, o)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertCached(t, o.CacheDir, repo, big)
+	var cdn int
+	for _, r := range h.requests() {
+		if r.server == "cdn" {
+			cdn++
+		}
+	}
+	if cdn != 2 { // the stalled GET and its resume; the second caller waited and reused the blob
+		t.Fatalf("CDN GETs = %d, want 2", cdn)
+	}
+}
+
+func TestCDNRefusalIsRetriedWithFreshRedirect(t *testing.T) {
+	h, repo := orcaHub(t)
+	big := fileOf(repo, bigName)
+	h.addFault("CDN "+big.sha256(), fault{kind: faultStatus, status: 403})
+	o := testOptions(t, h, &bytes.Buffer{})
+	if _, err := Resolve(context.Background(), "hf://datasets/Open-Orca/OpenOrca/"+bigName, o); err != nil {
+		t.Fatal(err)
+	}
+	assertCached(t, o.CacheDir, repo, big)
 }
 
 func TestModelRefAndRevision(t *testing.T) {

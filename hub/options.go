@@ -36,7 +36,8 @@ type Options struct {
 	Offline bool
 	// Progress chooses how per-file progress is shown on Stderr.
 	Progress progress.Mode
-	// Stderr receives progress and retry notices; nil means silent.
+	// Stderr receives progress and retry notices; nil means silent. Writes within one call are
+	// serialised; concurrent calls sharing a writer that is not an *os.File must serialise it themselves.
 	Stderr io.Writer
 	// MaxAttempts bounds consecutive failed attempts of one request (attempts that add bytes to a
 	// download reset the count, so a long transfer over a flaky link keeps going). Default 5.

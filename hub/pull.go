@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/orcaprep/orcaprep/exitcode"
@@ -85,12 +88,15 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 
 	var commit string
 	var paths []string
-	if c.o.Offline {
+	switch {
+	case c.o.Offline && o.LocalDir != "":
+		commit, paths, err = c.offlineLocalListing(o)
+	case c.o.Offline:
 		commit, paths, err = c.offlineListing(o)
-	} else {
+	default:
 		commit, err = c.repoCommit(ctx, o.RepoType, o.Repo, o.Revision)
 		if err == nil {
-			var files []TreeEntry
+			var files []treeEntry
 			files, err = c.listTree(ctx, o.RepoType, o.Repo, commit)
 			for _, f := range files {
 				paths = append(paths, f.Path)
@@ -123,9 +129,13 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 	g.SetLimit(o.Concurrency)
 	var once sync.Once
 	var firstErr error
+	rev := commit
+	if rev == "" {
+		rev = o.Revision // offline --local-dir: each file's own record decides
+	}
 	for i, p := range selected {
 		g.Go(func() error {
-			r := Ref{RepoType: o.RepoType, RepoID: o.Repo, Revision: commit, Path: p}
+			r := Ref{RepoType: o.RepoType, RepoID: o.Repo, Revision: rev, Path: p}
 			var err error
 			if o.LocalDir != "" {
 				local[i], err = c.downloadToLocalDir(gctx, r, o.LocalDir)
@@ -164,6 +174,37 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 		return firstErr
 	}
 	return nil
+}
+
+// offlineLocalListing answers an offline pull into --local-dir from the download records kept there.
+// The commit is left empty: each file's own record decides whether it is usable.
+func (c *client) offlineLocalListing(o *PullOptions) (string, []string, error) {
+	root := filepath.Join(o.LocalDir, ".cache", "huggingface", "download")
+	var paths []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".metadata") {
+			return nil
+		}
+		rel, err := filepath.Rel(root, strings.TrimSuffix(p, ".metadata"))
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if _, ok := readLocalMeta(newLocalPaths(o.LocalDir, rel)); ok {
+			paths = append(paths, rel)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", nil, exitcode.Errorf(exitcode.Input, "reading %s: %v", root, err)
+	}
+	if len(paths) == 0 {
+		return "", nil, exitcode.Errorf(exitcode.Network, "%s holds no downloaded files of %s and HF_HUB_OFFLINE=1 forbids downloading them", o.LocalDir, o.Repo)
+	}
+	return "", paths, nil
 }
 
 // offlineListing answers a pull from the cache alone (snapshot_download with HF_HUB_OFFLINE=1).
