@@ -22,7 +22,7 @@ import (
 // APIs, and a second server (another port, so another host for the client) playing the LFS CDN.
 // Faults are queued per route and consumed one per request.
 type fakeHub struct {
-	t        *testing.T
+	t        testing.TB
 	api, cdn *httptest.Server
 	token    string // required for gated repos
 	pageSize int    // tree entries per page (Link pagination)
@@ -78,7 +78,7 @@ type fault struct {
 	retryAfter string
 }
 
-func newFakeHub(t *testing.T) *fakeHub {
+func newFakeHub(t testing.TB) *fakeHub {
 	t.Helper()
 	h := &fakeHub{t: t, pageSize: 1000, repos: map[string]*fakeRepo{}, faults: map[string][]fault{}, corrupt: map[string]bool{}}
 	h.api = httptest.NewServer(http.HandlerFunc(h.serveAPI))
