@@ -191,6 +191,7 @@ type workerState struct {
 	prompt []byte
 	ids    []int32
 	pids   []int32
+	sig    []uint64
 }
 
 type runner struct {
@@ -434,8 +435,9 @@ func (r *runner) process(b *batch, ws *workerState) {
 				it.key = dedupe.ExactKey(r.cfg.Dedupe.Exact, rec)
 			}
 			if r.cfg.Dedupe.Near.Enabled {
+				ws.sig = dedupe.NearSignature(r.cfg.Dedupe.Near, rec, ws.sig) // overwrites its buffer
 				it.sigStart = len(b.sigs)
-				b.sigs = dedupe.NearSignature(r.cfg.Dedupe.Near, rec, b.sigs)
+				b.sigs = append(b.sigs, ws.sig...)
 				it.sigEnd = len(b.sigs)
 			}
 			r.render1(b, &it, rec, ws)
