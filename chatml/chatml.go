@@ -52,10 +52,16 @@ type Message struct {
 	Content string `json:"content"`
 }
 
+// HasSystem reports whether the rendering includes a system turn: when system_prompt is non-empty, or
+// empty but kept by EmptySystem (chatml style only; the 2023 loader always omits an empty one).
+func HasSystem(r *orca.Record, o Options) bool {
+	return r.SystemPrompt != "" || (o.EmptySystem && o.Style != StyleOpenOrca2023)
+}
+
 // Messages returns the record's turns: system (unless empty and not kept), user, assistant.
 func Messages(r *orca.Record, o Options) []Message {
 	msgs := make([]Message, 0, 3)
-	if r.SystemPrompt != "" || (o.EmptySystem && o.Style != StyleOpenOrca2023) {
+	if HasSystem(r, o) {
 		msgs = append(msgs, Message{Role: "system", Content: r.SystemPrompt})
 	}
 	return append(msgs, Message{Role: "user", Content: r.Question}, Message{Role: "assistant", Content: r.Response})
@@ -64,7 +70,7 @@ func Messages(r *orca.Record, o Options) []Message {
 // AppendPrompt appends the part of the rendering that comes before the assistant's content — the
 // part a trainer masks out of the labels — and returns the extended buffer.
 func AppendPrompt(dst []byte, r *orca.Record, o Options) []byte {
-	if r.SystemPrompt != "" || (o.EmptySystem && o.Style != StyleOpenOrca2023) {
+	if HasSystem(r, o) {
 		dst = appendTurnStart(dst, "system")
 		dst = append(dst, r.SystemPrompt...)
 		dst = append(dst, ImEnd+"\n"...)
@@ -97,4 +103,18 @@ func appendTurnStart(dst []byte, role string) []byte {
 	dst = append(dst, ImStart...)
 	dst = append(dst, role...)
 	return append(dst, '\n')
+}
+
+// MarkupLen is the number of bytes (all ASCII) the rendering adds around the record's content, so that
+// len(Text) == MarkupLen + len(system_prompt if rendered) + len(question) + len(response) without rendering.
+func MarkupLen(r *orca.Record, o Options) int {
+	turn := len(ImStart) + 1 + len(ImEnd) + 1 // "<|im_start|>" role "\n" content "<|im_end|>" "\n"
+	n := turn + len("user") + len(ImStart) + len("assistant") + 1
+	if HasSystem(r, o) {
+		n += turn + len("system")
+	}
+	if o.Style != StyleOpenOrca2023 {
+		n += len(ImEnd) + 1
+	}
+	return n
 }

@@ -97,3 +97,19 @@ func TestParseStyle(t *testing.T) {
 		t.Fatal("unknown style accepted")
 	}
 }
+
+func TestMarkupLen(t *testing.T) {
+	for _, c := range loadCases(t) {
+		r := &orca.Record{SystemPrompt: c.SystemPrompt, Question: c.Question, Response: c.Response}
+		for _, st := range Styles {
+			o := Options{Style: st, EmptySystem: c.EmptySystem}
+			content := len(r.Question) + len(r.Response)
+			if len(Messages(r, o)) == 3 {
+				content += len(r.SystemPrompt)
+			}
+			if got, want := MarkupLen(r, o)+content, len(Text(r, o)); got != want {
+				t.Fatalf("%s/%s: markup+content %d, text %d", c.Name, st, got, want)
+			}
+		}
+	}
+}

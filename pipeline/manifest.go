@@ -31,20 +31,8 @@ type Manifest struct {
 	RowsKept    int64          `json:"rows_kept"`
 }
 
-// Stats is OUT/stats.json: the ledger plus run facts. Timing is the only part that varies between runs.
-type Stats struct {
-	*stats.Ledger
-	Inputs  []Input          `json:"inputs"`
-	Packing *shard.PackStats `json:"packing,omitempty"`
-	Timing  Timing           `json:"timing"`
-}
-
-// Timing is wall time and throughput of the run.
-type Timing struct {
-	Seconds    float64 `json:"seconds"`
-	RowsPerSec float64 `json:"rows_per_sec"`
-	Workers    int     `json:"workers"`
-}
+// Stats is OUT/stats.json (see the stats package). Timing is the only part that varies between runs.
+type Stats = stats.Document
 
 func dirOf(p string) string { return filepath.Dir(p) }
 
@@ -82,7 +70,12 @@ func (r *runner) finish(o Options, start time.Time) (*Result, error) {
 		m.SequenceLen = r.cfg.Packing.SequenceLen
 	}
 	el := time.Since(start).Seconds()
-	s := &Stats{Ledger: r.ledger, Inputs: r.inputs, Packing: r.packStats(), Timing: Timing{Seconds: round3(el), RowsPerSec: round3(float64(r.ledger.RowsRead) / el), Workers: r.cfg.Workers}}
+	dist := r.collect.Result()
+	s := &Stats{Ledger: r.ledger, Distributions: &dist, Packing: r.packStats(),
+		Timing: stats.Timing{Seconds: round3(el), RowsPerSec: round3(float64(r.ledger.RowsRead) / el), Workers: r.cfg.Workers}}
+	for _, in := range r.inputs {
+		s.Inputs = append(s.Inputs, stats.InputStat{Source: in.Source, Name: in.Name, Bytes: in.Bytes, Rows: in.Rows, Selected: in.Selected})
+	}
 	if err := r.st.writeJSON("stats.json", s); err != nil {
 		return nil, err
 	}
@@ -139,9 +132,10 @@ func sortedSubmixes(l *stats.Ledger) []string {
 	return ks
 }
 
-func (r *runner) packStats() *shard.PackStats {
-	if r.packer == nil {
+func (r *runner) packStats() *stats.PackingStat {
+	if r.packer == nil || r.packer.stats == nil {
 		return nil
 	}
-	return r.packer.stats
+	p := r.packer.stats
+	return stats.NewPackingStat(p.SequenceLen, p.Samples, p.Tokens, p.Bins)
 }

@@ -181,6 +181,8 @@ type item struct {
 	trainStart       int
 	trainEnd         int
 	tooLong          bool
+	qChars, rChars   int        // lengths in runes, for the statistics
+	sChars           int        // rendered sample length in runes; 0 when not rendered
 	key              dedupe.Key // exact-duplicate key
 	sigStart, sigEnd int        // sigs[sigStart:sigEnd] is the MinHash signature
 }
@@ -217,6 +219,8 @@ type runner struct {
 	// curation
 	filters *filter.Chain
 	dedupe  *dedupe.Index
+	collect *stats.Collector
+	obs     stats.Observation
 }
 
 func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok *tokenizer.Tokenizer, tokInfo *TokenizerInfo) (*runner, error) {
@@ -247,10 +251,11 @@ func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok
 		cfg: cfg, st: st, files: files, inputs: inputs,
 		ledger: stats.NewLedger(stageOrder...),
 		data:   data, reject: reject,
-		render: chatml.Options{Style: chatml.Style(cfg.ChatML.Style), EmptySystem: cfg.ChatML.EmptySystem},
-		submix: sub,
-		pool:   make(chan *batch, 4*cfg.Workers+4),
-		tok:    tok, tokInfo: tokInfo,
+		render:  chatml.Options{Style: chatml.Style(cfg.ChatML.Style), EmptySystem: cfg.ChatML.EmptySystem},
+		submix:  sub,
+		collect: stats.NewCollector(),
+		pool:    make(chan *batch, 4*cfg.Workers+4),
+		tok:     tok, tokInfo: tokInfo,
 	}
 	if tok != nil {
 		r.imEnd, _ = tok.TokenID(chatml.ImEnd)
@@ -418,7 +423,10 @@ func (r *runner) process(b *batch, ws *workerState) {
 	b.sigs = b.sigs[:0]
 	for i := range b.recs {
 		rec := &b.recs[i]
-		it := item{stage: stKept}
+		it := item{stage: stKept, ntok: -1}
+		if b.selected {
+			it.qChars, it.rChars = utf8.RuneCountInString(rec.Question), utf8.RuneCountInString(rec.Response)
+		}
 		switch {
 		case !b.selected || !r.submix[rec.Submix()]:
 			it.stage, it.reason = stSelect, stats.ReasonNotSelected
@@ -439,6 +447,10 @@ func (r *runner) process(b *batch, ws *workerState) {
 				it.sigStart = len(b.sigs)
 				b.sigs = append(b.sigs, ws.sig...)
 				it.sigEnd = len(b.sigs)
+			}
+			it.sChars = it.qChars + it.rChars + chatml.MarkupLen(rec, r.render)
+			if chatml.HasSystem(rec, r.render) {
+				it.sChars += utf8.RuneCountInString(rec.SystemPrompt)
 			}
 			r.render1(b, &it, rec, ws)
 		}
@@ -527,21 +539,21 @@ func (r *runner) merge(b *batch) error {
 			r.ledger.Pass(stageOrder[s])
 		}
 		if it.reason != "" {
-			if err := r.drop(rec, sub, it.stage, it.reason, "", it.detail, b.selected); err != nil {
+			if err := r.drop(rec, sub, it, it.stage, it.reason, "", it.detail, b.selected); err != nil {
 				return err
 			}
 			continue
 		}
 		// Ordered stages: dedupe (needs every earlier row), then the token budget.
 		if reason, dupOf, detail := r.dedupe.Check(rec.ID, it.key, b.sigs[it.sigStart:it.sigEnd]); reason != "" {
-			if err := r.drop(rec, sub, stDedupe, reason, dupOf, detail, true); err != nil {
+			if err := r.drop(rec, sub, it, stDedupe, reason, dupOf, detail, true); err != nil {
 				return err
 			}
 			continue
 		}
 		r.ledger.Pass(StageDedupe)
 		if it.tooLong {
-			if err := r.drop(rec, sub, stTokens, stats.ReasonTooLong, "", it.detail, true); err != nil {
+			if err := r.drop(rec, sub, it, stTokens, stats.ReasonTooLong, "", it.detail, true); err != nil {
 				return err
 			}
 			continue
@@ -551,11 +563,22 @@ func (r *runner) merge(b *batch) error {
 			return err
 		}
 		r.ledger.Keep(sub)
+		r.observe(rec, sub, it, true, "", "", "")
 	}
 	return nil
 }
 
-func (r *runner) drop(rec *orca.Record, sub string, stage int, reason, dupOf, detail string, list bool) error {
+// observe feeds the statistics collector with one row's fate (called in input order, so deterministic).
+func (r *runner) observe(rec *orca.Record, sub string, it *item, kept bool, reason, dupOf, detail string) {
+	o := &r.obs
+	*o = stats.Observation{ID: rec.ID, Submix: sub, SystemPrompt: rec.SystemPrompt,
+		QuestionChars: it.qChars, ResponseChars: it.rChars, SampleChars: it.sChars, Tokens: it.ntok,
+		Kept: kept, Reason: reason, Detail: detail, DuplicateOf: dupOf}
+	r.collect.Observe(o)
+}
+
+func (r *runner) drop(rec *orca.Record, sub string, it *item, stage int, reason, dupOf, detail string, list bool) error {
+	r.observe(rec, sub, it, false, reason, dupOf, detail)
 	r.ledger.Drop(sub, stageOrder[stage], reason)
 	if !list { // rows of unselected files are only counted: listing millions of them helps nobody
 		return nil
