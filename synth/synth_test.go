@@ -497,6 +497,7 @@ func TestRunSynthErrors(t *testing.T) {
 		{"no out", SynthOptions{Rows: 10}, exitcode.Usage},
 		{"negative rows", SynthOptions{Rows: -1, Out: filepath.Join(dir, "a.parquet")}, exitcode.Usage},
 		{"bad compression", SynthOptions{Rows: 10, Out: filepath.Join(dir, "b.parquet"), Compression: "lz4"}, exitcode.Usage},
+		{"bad length scale", SynthOptions{Rows: 10, Out: filepath.Join(dir, "h.parquet"), LengthScale: -1}, exitcode.Usage},
 		{"bad rate", SynthOptions{Rows: 10, Out: filepath.Join(dir, "c.parquet"), InvalidUTF8Rate: 2}, exitcode.Usage},
 		{"same file", SynthOptions{Rows: 10, Out: filepath.Join(dir, "d.parquet"), Labels: filepath.Join(dir, "d.parquet")}, exitcode.Usage},
 		{"missing dir", SynthOptions{Rows: 10, Out: filepath.Join(dir, "nope", "e.parquet")}, exitcode.Output},
@@ -536,6 +537,25 @@ func TestRunSynthErrors(t *testing.T) {
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil || pf.NumRows() != 0 {
 		t.Errorf("zero-row file: %v, %d rows", err, pf.NumRows())
+	}
+}
+
+func TestLengthScale(t *testing.T) {
+	dir := t.TempDir()
+	sizes := map[float64]int64{}
+	for _, s := range []float64{1, 2} {
+		p := filepath.Join(dir, fmt.Sprintf("s%v.parquet", s))
+		if err := RunSynth(context.Background(), SynthOptions{Rows: 2000, Seed: 1, Out: p, Compression: "none", LengthScale: s}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[s] = st.Size()
+	}
+	if r := float64(sizes[2]) / float64(sizes[1]); r < 1.6 || r > 2.4 {
+		t.Errorf("--length-scale 2 made the file %.2f× as big, want about 2×", r)
 	}
 }
 

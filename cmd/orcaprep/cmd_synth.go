@@ -22,7 +22,7 @@ The same --rows and --seed always give byte-identical files.
 
 ` + exitcode.Help,
 		Example: `  orcaprep synth --rows 20000 --seed 1 --out synth.parquet --labels synth.labels.jsonl
-  orcaprep synth --rows 1000000 --seed 7 --out big.parquet --row-group-size 50000 --compression snappy`,
+  orcaprep synth --rows 1000000 --seed 7 --out big.parquet --row-group-size 50000 --compression snappy --length-scale 1.4`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Log = cmd.ErrOrStderr()
@@ -37,5 +37,6 @@ The same --rows and --seed always give byte-identical files.
 	f.Int64Var(&o.RowGroupSize, "row-group-size", synth.DefaultRowGroupSize, "rows per Parquet row group")
 	f.StringVar(&o.Compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip or none")
 	f.Float64Var(&o.InvalidUTF8Rate, "invalid-utf8-rate", 0, "fraction of rows with invalid UTF-8 bytes in question or response")
+	f.Float64Var(&o.LengthScale, "length-scale", 1, "multiply the median question/response lengths (1.4 ≈ the real GPT-4 file's bytes per row)")
 	addCommand(c)
 }
