@@ -34,7 +34,8 @@ type Encoder struct {
 	arena      []int32
 	maxEntries int
 	maxIDs     int
-	small      int // threshold between the array scan and the heap; a field so tests can force either path
+	small      int  // threshold between the array scan and the heap; a field so tests can force either path
+	noSegment  bool // encode each piece as one BPE run even where cutting is exact (tests prove the cut exact)
 }
 
 type span struct{ off, n uint32 }
@@ -159,7 +160,7 @@ func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 		i += size
 	}
 	e.norm = n
-	if e.cache == nil {
+	if !t.cacheExact || e.noSegment {
 		return e.bpe(dst, n)
 	}
 	// Cut before every '▁'-run that follows another character; Tokenizer.cacheExact makes each cut exact.
@@ -196,7 +197,7 @@ func collapseSpaces(s string) string {
 
 // segment encodes one cache segment, through the cache when it is short enough to be worth keeping.
 func (e *Encoder) segment(dst []int32, seg []byte) []int32 {
-	if len(seg) > cacheMaxKey {
+	if e.cache == nil || len(seg) > cacheMaxKey {
 		return e.bpe(dst, seg)
 	}
 	if s, ok := e.cache[string(seg)]; ok {
@@ -261,8 +262,7 @@ func (t *Tokenizer) lookup(a, b *symbol) (merge, bool) {
 	if a.frozen || b.frozen || a.id == -1 || b.id == -1 {
 		return merge{}, false
 	}
-	m, ok := t.pairs[pairKey(a.id, b.id)]
-	return m, ok
+	return t.pairTab.get(pairKey(a.id, b.id))
 }
 
 // mergeSmall is the array scan: keep the candidate merge of every adjacent pair, take the best one (first on ties,

@@ -52,7 +52,8 @@ type Tokenizer struct {
 	ascii  [128]int32
 	charID map[rune]int32
 
-	pairs      map[uint64]merge // (left symbol id, right symbol id) → merge
+	pairs      map[uint64]merge // (left symbol id, right symbol id) → merge, while loading
+	pairTab    pairTable        // the same, for encoding
 	byteID     [256]int32       // <0xXX> piece ids, -1 when absent
 	byteFB     bool             // unknown characters become byte pieces (else one <unk> per run)
 	unk        int32
@@ -398,6 +399,7 @@ func (t *Tokenizer) finish() {
 		t.specialFirst[s[0]] = true
 	}
 	t.cacheExact = t.computeCacheExact()
+	t.pairTab = newPairTable(t.pairs)
 }
 
 // computeCacheExact checks the property that makes segment caching exact: a merge can only produce a mergeable

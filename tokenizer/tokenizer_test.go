@@ -80,7 +80,8 @@ func llama(t testing.TB) *Tokenizer {
 	return mustLoad(t, llamaModel)
 }
 
-// encoderVariants are the code paths that must agree: cache on, cache off, heap only and array scan only.
+// encoderVariants are the code paths that must agree: cache on, cache off, heap only, array scan only, a cache so
+// small it evicts all the time, and no segmentation at all (whole pieces through one heap BPE run).
 func encoderVariants(tk *Tokenizer) map[string]*Encoder {
 	cached := tk.NewEncoder()
 	noCache := tk.NewEncoder()
@@ -91,9 +92,12 @@ func encoderVariants(tk *Tokenizer) map[string]*Encoder {
 	array := tk.NewEncoder()
 	array.SetCacheLimit(0)
 	array.small = 1 << 30
+	whole := tk.NewEncoder()
+	whole.SetCacheLimit(0)
+	whole.noSegment = true
 	tinyCache := tk.NewEncoder()
 	tinyCache.SetCacheLimit(3) // constant evictions
-	return map[string]*Encoder{"cached": cached, "nocache": noCache, "heap": heap, "array": array, "tinycache": tinyCache}
+	return map[string]*Encoder{"cached": cached, "nocache": noCache, "heap": heap, "array": array, "tinycache": tinyCache, "whole": whole}
 }
 
 func checkRows(t *testing.T, tk *Tokenizer, rows []goldenRow, want func(goldenRow) []int32, raw bool) {
