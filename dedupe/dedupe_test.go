@@ -9,7 +9,9 @@ import (
 	"github.com/orcaprep/orcaprep/orca"
 )
 
-func r4(id, sp, q, r string) orca.Record { return orca.Record{ID: id, SystemPrompt: sp, Question: q, Response: r} }
+func r4(id, sp, q, r string) orca.Record {
+	return orca.Record{ID: id, SystemPrompt: sp, Question: q, Response: r}
+}
 
 func TestExactKeyNormalization(t *testing.T) {
 	cfg := DefaultConfig().Exact
