@@ -25,7 +25,7 @@ type fakeHub struct {
 	t        testing.TB
 	api, cdn *httptest.Server
 	token    string // required for gated repos
-	pageSize int    // tree entries per page (Link pagination)
+	pageSize int    // tree entries per page (Link pagination); set before the first request
 
 	mu      sync.Mutex
 	repos   map[string]*fakeRepo // "datasets/Open-Orca/OpenOrca"
@@ -170,8 +170,26 @@ func hubError(w http.ResponseWriter, code int, errCode, msg string) {
 	http.Error(w, msg, code)
 }
 
+// setCorrupt makes the CDN serve wrong bytes for the LFS file with this sha256.
+func (h *fakeHub) setCorrupt(sha string) {
+	h.mu.Lock()
+	h.corrupt[sha] = true
+	h.mu.Unlock()
+}
+
+// gate makes repo require token. Tests must not touch fakeHub fields unlocked: the race detector
+// cannot see the ordering that a child process's requests imply.
+func (h *fakeHub) gate(repo *fakeRepo, token string) {
+	h.mu.Lock()
+	repo.gated, h.token = true, token
+	h.mu.Unlock()
+}
+
 func (h *fakeHub) authorized(w http.ResponseWriter, r *http.Request, repo *fakeRepo) bool {
-	if !repo.gated || r.Header.Get("Authorization") == "Bearer "+h.token {
+	h.mu.Lock()
+	gated, token := repo.gated, h.token
+	h.mu.Unlock()
+	if !gated || r.Header.Get("Authorization") == "Bearer "+token {
 		return true
 	}
 	// Echo what was sent, as a careless server might: the client must redact it.
@@ -311,7 +329,10 @@ func (h *fakeHub) serveAPIJSON(w http.ResponseWriter, r *http.Request, segs []st
 			}
 			entries = append(entries, e)
 		}
-		end := min(start+h.pageSize, len(entries))
+		h.mu.Lock()
+		pageSize := h.pageSize
+		h.mu.Unlock()
+		end := min(start+pageSize, len(entries))
 		if end < len(entries) {
 			next := fmt.Sprintf("%s%s?recursive=true&expand=false&cursor=%d", h.api.URL, r.URL.Path, end)
 			w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, next))

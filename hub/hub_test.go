@@ -229,7 +229,7 @@ func TestPullRecoversFromResetServerErrorAndRateLimit(t *testing.T) {
 func TestShaMismatchFailsAndLeavesNothing(t *testing.T) {
 	h, repo := orcaHub(t)
 	big := fileOf(repo, bigName)
-	h.corrupt[big.sha256()] = true
+	h.setCorrupt(big.sha256())
 	var stderr bytes.Buffer
 	o := PullOptions{Options: testOptions(t, h, &stderr), Include: []string{bigName}}
 	paths, err := pull(t, o)
@@ -316,8 +316,7 @@ func TestSecondPullMakesNoBodyRequest(t *testing.T) {
 
 func TestTokenGoesToEndpointOnlyAndIsNeverShown(t *testing.T) {
 	h, repo := orcaHub(t)
-	repo.gated = true
-	h.token = testToken
+	h.gate(repo, testToken)
 	var stderr bytes.Buffer
 	opts := testOptions(t, h, &stderr)
 	opts.Token = testToken
@@ -644,8 +643,9 @@ func TestOptionsFromEnv(t *testing.T) {
 	t.Setenv("HF_HUB_CACHE", "/x/cache")
 	t.Setenv("HF_TOKEN", "hf_env")
 	t.Setenv("HF_HUB_OFFLINE", "0")
+	t.Setenv("HF_HUB_DOWNLOAD_TIMEOUT", "2.5")
 	o = OptionsFromEnv()
-	if o.CacheDir != "/x/cache" || o.Token != "hf_env" || o.Offline {
+	if o.CacheDir != "/x/cache" || o.Token != "hf_env" || o.Offline || o.StallTimeout != 2500*time.Millisecond {
 		t.Fatalf("%+v", o)
 	}
 }
@@ -676,8 +676,7 @@ func TestBackoff(t *testing.T) {
 
 func TestRenamedRepoFollowsRelativeRedirect(t *testing.T) {
 	h, repo := orcaHub(t)
-	repo.gated = true
-	h.token = testToken
+	h.gate(repo, testToken)
 	o := testOptions(t, h, &bytes.Buffer{})
 	o.Token = testToken
 	p, err := Resolve(context.Background(), "hf://datasets/Old-Org/OpenOrca/README.md", o)

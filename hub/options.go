@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +56,8 @@ type Options struct {
 
 // OptionsFromEnv returns Options filled from the environment variables huggingface_hub reads:
 // HF_ENDPOINT, HF_TOKEN (or the token file $HF_TOKEN_PATH / $HF_HOME/token that `huggingface-cli login`
-// writes), HF_HUB_CACHE, HF_HOME, HF_HUB_OFFLINE. ORCAPREP_HUB_RETRY_BASE and ORCAPREP_HUB_RETRY_MAX_WAIT
+// writes), HF_HUB_CACHE, HF_HOME, HF_HUB_OFFLINE, HF_HUB_DOWNLOAD_TIMEOUT (seconds without data before a
+// transfer is retried). ORCAPREP_HUB_RETRY_BASE and ORCAPREP_HUB_RETRY_MAX_WAIT
 // (Go durations) tune the retry policy, mainly so tests and mirrors need not wait for real backoff.
 func OptionsFromEnv() Options {
 	o := Options{
@@ -64,6 +66,9 @@ func OptionsFromEnv() Options {
 		CacheDir: envCacheDir(),
 		Offline:  envTrue(os.Getenv("HF_HUB_OFFLINE")),
 		Stderr:   os.Stderr,
+	}
+	if secs, err := strconv.ParseFloat(os.Getenv("HF_HUB_DOWNLOAD_TIMEOUT"), 64); err == nil && secs > 0 {
+		o.StallTimeout = time.Duration(secs * float64(time.Second))
 	}
 	if d, err := time.ParseDuration(os.Getenv("ORCAPREP_HUB_RETRY_BASE")); err == nil && d > 0 {
 		o.RetryBase = d

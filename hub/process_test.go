@@ -141,8 +141,7 @@ func runCLI(t *testing.T, env []string, args ...string) cliResult {
 // TestCLIPull is the "Done when" list, run against the real binary.
 func TestCLIPull(t *testing.T) {
 	h, repo := orcaHub(t)
-	repo.gated = true
-	h.token = testToken
+	h.gate(repo, testToken)
 	big := fileOf(repo, bigName)
 	h.addFault("HEAD /datasets/Open-Orca/OpenOrca/resolve/"+repo.commit+"/"+bigName, fault{kind: faultStatus, status: 500})
 	h.addFault("GET tree", fault{kind: faultStatus, status: 429, retryAfter: "1"})
@@ -193,7 +192,7 @@ func TestCLIPull(t *testing.T) {
 func TestCLIShaMismatch(t *testing.T) {
 	h, repo := orcaHub(t)
 	big := fileOf(repo, bigName)
-	h.corrupt[big.sha256()] = true
+	h.setCorrupt(big.sha256())
 	cache := t.TempDir()
 	res := runCLI(t, childEnv(t, h, cache), "pull", "Open-Orca/OpenOrca", "--include", bigName)
 	if res.code != exitcode.Integrity || res.stdout != "" || !strings.Contains(res.stderr, "sha256 mismatch") {

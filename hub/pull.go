@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/progress"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -123,6 +124,10 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 		return exitcode.Errorf(exitcode.Usage, "no file of %s%s@%s matches the --include/--exclude patterns", urlPrefix(o.RepoType), o.Repo, o.Revision)
 	}
 
+	if len(selected) > 1 && o.Concurrency > 1 && c.o.Progress == progress.Auto {
+		// Several live bars would overwrite each other's terminal line; periodic lines stay readable.
+		c.o.Progress = progress.Plain
+	}
 	local := make([]string, len(selected))
 	errs := make([]error, len(selected))
 	g, gctx := errgroup.WithContext(ctx)
