@@ -19,7 +19,8 @@ It writes, under testdata/tokenizer/:
   tiny_ud.model            the same with user-defined symbols, one of which ("x▁y") makes the segment cache inexact.
   tiny_tokenizer.json      tiny.model converted to a Hugging Face tokenizer.json the way transformers' LlamaConverter
                            does (vocab, merges ordered by the merged piece's score, legacy Prepend/Replace normalizer).
-  tiny_golden.jsonl.gz     {"text", "ids", "ids_ud"} with tiny.model and tiny_ud.model.
+  tiny_nobf.model          the same without byte_fallback (unknown runs → one <unk>) and with remove_extra_whitespaces.
+  tiny_golden.jsonl.gz     {"text", "ids", "ids_ud", "ids_nobf"} with tiny.model, tiny_ud.model and tiny_nobf.model.
 
 With `--bench-corpus FILE N` it instead writes N lines {"text"} of OpenOrca-like text for scripts/bench-tokenizer.sh
 (not committed).
@@ -259,16 +260,19 @@ def train_tiny(S):
                 for l in line.splitlines():
                     if l.strip():
                         f.write(l + "\n")
-        common = ["--model_type=bpe", "--vocab_size=1000", "--byte_fallback=true", "--split_digits=true",
+        common = ["--model_type=bpe", "--vocab_size=1000", "--split_digits=true",
                   "--allow_whitespace_only_pieces=true", "--normalization_rule_name=identity",
-                  "--remove_extra_whitespaces=false", "--character_coverage=0.995", "--num_threads=1",
+                  "--character_coverage=0.995", "--num_threads=1",
                   "--max_sentence_length=100000", "--minloglevel=2", "--input=train.txt"]
-        for name, extra in (("tiny", []), ("tiny_ud", ["--user_defined_symbols=<tag>,x▁y,@@"])):
+        llama_like = ["--byte_fallback=true", "--remove_extra_whitespaces=false"]
+        for name, extra in (("tiny", llama_like),
+                            ("tiny_ud", llama_like + ["--user_defined_symbols=<tag>,x▁y,@@"]),
+                            ("tiny_nobf", ["--byte_fallback=false", "--remove_extra_whitespaces=true"])):
             prefix = os.path.join(d, name)
             # Relative paths: the model records its training input path, which must not vary between runs.
             subprocess.run(["spm_train", "--model_prefix=" + name] + common + extra, check=True, cwd=d)
             for ext in (".model", ".vocab"):
-                if name == "tiny_ud" and ext == ".vocab":
+                if name != "tiny" and ext == ".vocab":
                     continue
                 with open(prefix + ext, "rb") as src, open(os.path.join(OUT, name + ext + ".tmp"), "wb") as dst:
                     dst.write(src.read())
@@ -338,11 +342,13 @@ def main():
     train_tiny(S)
     tiny = spm.SentencePieceProcessor(model_file=os.path.join(OUT, "tiny.model"))
     tiny_ud = spm.SentencePieceProcessor(model_file=os.path.join(OUT, "tiny_ud.model"))
+    tiny_nobf = spm.SentencePieceProcessor(model_file=os.path.join(OUT, "tiny_nobf.model"))
     hf_json(os.path.join(OUT, "tiny.model"), os.path.join(OUT, "tiny_tokenizer.json"))
     # The tiny model falls back to bytes for most non-ASCII text; a shorter subset keeps this file small.
     small = [s for s in S if len(s) <= 200][::2] + [S[-3], S[-1]]  # + 100k-character prose and no-space texts
     write_gz(os.path.join(OUT, "tiny_golden.jsonl.gz"),
-             [{"text": s, "ids": tiny.encode(s), "ids_ud": tiny_ud.encode(s)} for s in small])
+             [{"text": s, "ids": tiny.encode(s), "ids_ud": tiny_ud.encode(s), "ids_nobf": tiny_nobf.encode(s)}
+              for s in small])
 
     if not os.path.exists(LLAMA):
         sys.exit(f"{LLAMA} is missing: run scripts/fetch-llama2-tokenizer.sh first")

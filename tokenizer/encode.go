@@ -127,11 +127,12 @@ func (e *Encoder) AppendEncodeRaw(dst []int32, text string) []int32 {
 }
 
 // appendPiece normalizes one piece of text as SentencePiece does (optional dummy prefix, ' ' → '▁', malformed
-// UTF-8 bytes → U+FFFD each, and remove_extra_whitespaces when the model asks for it) and encodes it.
+// UTF-8 bytes → U+FFFD each, and remove_extra_whitespaces when the model asks for it: no leading spaces, runs of
+// spaces as one, no trailing '▁') and encodes it.
 func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 	t := e.t
 	if t.collapseWS {
-		text = collapseSpaces(text)
+		text = strings.TrimLeft(text, " ")
 	}
 	if text == "" {
 		return dst
@@ -140,17 +141,22 @@ func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 	if t.addPrefix && (first || !t.firstOnly) {
 		n = append(n, wsMark...)
 	}
+	prevSpace := true
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf {
 			if c == ' ' {
-				n = append(n, wsMark...)
+				if !t.collapseWS || !prevSpace {
+					n = append(n, wsMark...)
+				}
 			} else {
 				n = append(n, c)
 			}
+			prevSpace = c == ' '
 			i++
 			continue
 		}
+		prevSpace = false
 		r, size := utf8.DecodeRuneInString(text[i:])
 		if r == utf8.RuneError && size == 1 {
 			n = append(n, "\uFFFD"...)
@@ -158,6 +164,12 @@ func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 			n = append(n, text[i:i+size]...)
 		}
 		i += size
+	}
+	if t.collapseWS {
+		// SentencePiece strips every trailing '▁' here, literal ones and the dummy prefix included.
+		for bytes.HasSuffix(n, markBytes) {
+			n = n[:len(n)-len(markBytes)]
+		}
 	}
 	e.norm = n
 	if !t.cacheExact || e.noSegment {
@@ -178,21 +190,6 @@ func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 		i = j + len(markBytes)
 	}
 	return e.segment(dst, n[segStart:])
-}
-
-// collapseSpaces implements remove_extra_whitespaces: no leading or trailing spaces, runs of spaces become one.
-func collapseSpaces(s string) string {
-	if !strings.Contains(s, " ") {
-		return s
-	}
-	var b strings.Builder
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }) {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(f)
-	}
-	return b.String()
 }
 
 // segment encodes one cache segment, through the cache when it is short enough to be worth keeping.

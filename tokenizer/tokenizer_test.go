@@ -16,17 +16,19 @@ import (
 )
 
 const (
-	tinyModel   = "../testdata/tokenizer/tiny.model"
-	tinyUDModel = "../testdata/tokenizer/tiny_ud.model"
-	tinyJSON    = "../testdata/tokenizer/tiny_tokenizer.json"
-	llamaModel  = "../testdata/llama2/tokenizer.model"
+	tinyModel     = "../testdata/tokenizer/tiny.model"
+	tinyUDModel   = "../testdata/tokenizer/tiny_ud.model"
+	tinyNoBFModel = "../testdata/tokenizer/tiny_nobf.model"
+	tinyJSON      = "../testdata/tokenizer/tiny_tokenizer.json"
+	llamaModel    = "../testdata/llama2/tokenizer.model"
 )
 
 // goldenRow is one line of a golden file written by scripts/gen-tokenizer-golden.py from C++ SentencePiece.
 type goldenRow struct {
-	Text  string  `json:"text"`
-	IDs   []int32 `json:"ids"`
-	IDsUD []int32 `json:"ids_ud"`
+	Text    string  `json:"text"`
+	IDs     []int32 `json:"ids"`
+	IDsUD   []int32 `json:"ids_ud"`
+	IDsNoBF []int32 `json:"ids_nobf"`
 }
 
 func readGolden(t testing.TB, name string) []goldenRow {
@@ -156,6 +158,17 @@ func TestTinyUserDefinedModelDisablesCache(t *testing.T) {
 		t.Fatal("encoder has a cache although it is not exact")
 	}
 	checkRows(t, tk, rows, func(r goldenRow) []int32 { return r.IDsUD }, true)
+}
+
+// TestTinyNoByteFallbackModel covers the SentencePiece options Llama does not use: without byte_fallback a run of
+// unknown characters is one <unk>, and remove_extra_whitespaces trims and collapses spaces.
+func TestTinyNoByteFallbackModel(t *testing.T) {
+	rows := readGolden(t, "tiny_golden.jsonl.gz")
+	tk := mustLoad(t, tinyNoBFModel)
+	if tk.byteFB || !tk.collapseWS {
+		t.Fatalf("tiny_nobf: byte fallback %v, remove_extra_whitespaces %v", tk.byteFB, tk.collapseWS)
+	}
+	checkRows(t, tk, rows, func(r goldenRow) []int32 { return r.IDsNoBF }, true)
 }
 
 func TestTinyTokenizerJSONMatchesSentencePiece(t *testing.T) {
