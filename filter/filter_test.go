@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -339,5 +340,22 @@ func BenchmarkApplyDefault1KB(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c.Apply(&r)
+	}
+}
+
+// TestReadmeListsPhrases keeps README.md's phrase list (the names disable_phrases takes) in sync with the code.
+func TestReadmeListsPhrases(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		lines[l] = true
+	}
+	for _, p := range builtinRefusalPhrases {
+		if !lines[p] {
+			t.Errorf("README.md does not list built-in phrase %q on its own line", p)
+		}
 	}
 }

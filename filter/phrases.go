@@ -8,7 +8,8 @@ package filter
 //	(a|b|)     alternatives, nestable; an empty alternative makes the group optional;
 //	~fpN       a first-person word (I, I'm, my, me, …) must follow within N words, in the same sentence;
 //	~limN      a first-person word within N words AND a limitation word (not, cannot, unable, no, lack, …)
-//	           within 3 words of it, in the same sentence ("my purpose/knowledge/…" also counts).
+//	           within 3 words of it, in the same sentence ("my purpose/knowledge/…" also counts);
+//	~negN      a limitation word within N words (for hits that are already first person: "I am an AI and cannot").
 //
 // Why the post-checks: "As an AI language model, GPT-4 …" (third person, a factual answer) and
 // "As an AI assistant, I will translate …" (OpenOrca's system prompts make GPT-4 say this in ordinary
