@@ -10,7 +10,7 @@ import (
 	"github.com/orcaprep/orcaprep/orca"
 )
 
-// The golden files are written by scripts/chatml-ref/render.mjs: Axolotl's chatml.jinja rendered by
+// The golden files are written by scripts/node/chatml-golden.mjs: Axolotl's chatml.jinja rendered by
 // Hugging Face's Jinja engine, and the 2023 loader's Python format strings. They are not written by this package.
 type goldenCase struct {
 	Name         string `json:"name"`

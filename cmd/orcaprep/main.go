@@ -64,6 +64,10 @@ func execute(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rootCmd.SetArgs(args)
+	// cobra keeps a subcommand's context from its first execution; tests call execute repeatedly.
+	for _, c := range rootCmd.Commands() {
+		c.SetContext(ctx)
+	}
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitcode.With(exitcode.Usage, err)
 	})
