@@ -691,3 +691,20 @@ func TestRenamedRepoFollowsRelativeRedirect(t *testing.T) {
 		t.Fatalf("content %q", got)
 	}
 }
+
+func TestOneBadFileDoesNotStopTheOthers(t *testing.T) {
+	h, repo := orcaHub(t)
+	h.setCorrupt(fileOf(repo, "3_5M-GPT3_5-Augmented.parquet").sha256())
+	o := PullOptions{Options: testOptions(t, h, &bytes.Buffer{}), Include: []string{"*.parquet"}, Concurrency: 2}
+	paths, err := pull(t, o)
+	if exitcode.Code(err) != exitcode.Integrity || !strings.Contains(err.Error(), "3_5M-GPT3_5-Augmented.parquet") {
+		t.Fatalf("code %d, err %v", exitcode.Code(err), err)
+	}
+	want := []string{
+		assertCached(t, o.CacheDir, repo, fileOf(repo, bigName)),
+		assertCached(t, o.CacheDir, repo, fileOf(repo, "data/sub/extra.parquet")),
+	}
+	if strings.Join(paths, "|") != strings.Join(want, "|") {
+		t.Fatalf("printed %q, want %q", paths, want)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/progress"
@@ -65,7 +64,7 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 	if err := validateRepoType(o.RepoType); err != nil {
 		return err
 	}
-	if parts := splitRepo(o.Repo); len(parts) != 2 || !repoPartRE.MatchString(parts[0]) || !repoPartRE.MatchString(parts[1]) {
+	if parts := strings.Split(o.Repo, "/"); len(parts) != 2 || !repoPartRE.MatchString(parts[0]) || !repoPartRE.MatchString(parts[1]) {
 		return exitcode.Errorf(exitcode.Usage, "bad repo %q: want ORG/NAME, e.g. %s", o.Repo, DefaultPullRepo)
 	}
 	if err := validateRevision(o.Revision); err != nil {
@@ -130,10 +129,8 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 	}
 	local := make([]string, len(selected))
 	errs := make([]error, len(selected))
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(o.Concurrency)
-	var once sync.Once
-	var firstErr error
 	rev := commit
 	if rev == "" {
 		rev = o.Revision // offline --local-dir: each file's own record decides
@@ -143,15 +140,12 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 			r := Ref{RepoType: o.RepoType, RepoID: o.Repo, Revision: rev, Path: p}
 			var err error
 			if o.LocalDir != "" {
-				local[i], err = c.downloadToLocalDir(gctx, r, o.LocalDir)
+				local[i], err = c.downloadToLocalDir(ctx, r, o.LocalDir)
 			} else {
-				local[i], err = c.downloadToCache(gctx, r)
-			}
-			if err != nil {
-				errs[i] = err
-				once.Do(func() { firstErr = err })
+				local[i], err = c.downloadToCache(ctx, r)
 			}
 			// Never cancel siblings: one bad file should not throw away the others' progress.
+			errs[i] = err
 			return nil
 		})
 	}
@@ -166,13 +160,17 @@ func runPull(ctx context.Context, o *PullOptions, stdout io.Writer) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if firstErr != nil {
-		failed := 0
-		for _, e := range errs {
-			if e != nil {
-				failed++
+	var firstErr error // in path order, so the report does not depend on timing
+	failed := 0
+	for _, e := range errs {
+		if e != nil {
+			if failed == 0 {
+				firstErr = e
 			}
+			failed++
 		}
+	}
+	if firstErr != nil {
 		if failed > 1 {
 			return exitcode.With(exitcode.Code(firstErr), fmt.Errorf("%d of %d files failed; first: %w", failed, len(selected), firstErr))
 		}
@@ -229,16 +227,4 @@ func (c *client) offlineListing(o *PullOptions) (string, []string, error) {
 		return "", nil, exitcode.Errorf(exitcode.Network, "%s%s@%s is not in the cache %s and HF_HUB_OFFLINE=1 forbids downloading it", urlPrefix(o.RepoType), o.Repo, o.Revision, c.o.CacheDir)
 	}
 	return commit, paths, nil
-}
-
-func splitRepo(repo string) []string {
-	var parts []string
-	start := 0
-	for i := 0; i <= len(repo); i++ {
-		if i == len(repo) || repo[i] == '/' {
-			parts = append(parts, repo[start:i])
-			start = i + 1
-		}
-	}
-	return parts
 }
