@@ -47,7 +47,7 @@ func (c *client) head(ctx context.Context, r Ref) (fileMeta, error) {
 	var m fileMeta
 	u := c.resolveURL(r.RepoType, r.RepoID, r.Revision, r.Path)
 	what := "HEAD " + r.String()
-	err := c.retry(ctx, what, func(ctx context.Context) (bool, error) {
+	err := c.retry(ctx, func(ctx context.Context) (bool, error) {
 		req, err := c.newRequest(ctx, http.MethodHead, u)
 		if err != nil {
 			return false, err
@@ -102,7 +102,7 @@ func parseFileMeta(h http.Header) (fileMeta, error) {
 // getJSON GETs an API URL and decodes its JSON body into v, returning the response headers.
 func (c *client) getJSON(ctx context.Context, what, u string, v any) (http.Header, error) {
 	var hdr http.Header
-	err := c.retry(ctx, what, func(ctx context.Context) (bool, error) {
+	err := c.retry(ctx, func(ctx context.Context) (bool, error) {
 		req, err := c.newRequest(ctx, http.MethodGet, u)
 		if err != nil {
 			return false, err

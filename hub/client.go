@@ -25,8 +25,6 @@ type client struct {
 	o        Options
 	endpoint *url.URL
 	hc       *http.Client
-	// sleep waits between attempts; tests may observe it.
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func newClient(o Options) (*client, error) {
@@ -40,7 +38,7 @@ func newClient(o Options) (*client, error) {
 		// check in progress), anything else gets serialised.
 		o.Stderr = &lockedWriter{w: o.Stderr}
 	}
-	c := &client{o: o, endpoint: ep, sleep: sleepCtx}
+	c := &client{o: o, endpoint: ep}
 	hc := *o.HTTPClient
 	hc.CheckRedirect = c.checkRedirect
 	c.hc = &hc
@@ -111,7 +109,7 @@ type attemptFunc func(ctx context.Context) (grew bool, err error)
 
 // retry runs fn until it succeeds, fails permanently, or MaxAttempts consecutive attempts fail
 // without progress. Waits grow exponentially with jitter and honour Retry-After, capped by RetryMaxWait.
-func (c *client) retry(ctx context.Context, what string, fn attemptFunc) error {
+func (c *client) retry(ctx context.Context, fn attemptFunc) error {
 	failures := 0
 	for {
 		grew, err := fn(ctx)
@@ -130,14 +128,15 @@ func (c *client) retry(ctx context.Context, what string, fn attemptFunc) error {
 		}
 		failures++
 		if failures >= c.o.MaxAttempts {
-			return exitcode.With(exitcode.Network, fmt.Errorf("%s: giving up after %d failed attempts: %w", what, failures, re.err))
+			// re.err already names the request.
+			return exitcode.With(exitcode.Network, fmt.Errorf("giving up after %d failed attempts: %w", failures, re.err))
 		}
 		wait := c.backoff(failures, re.after)
 		if c.o.Stderr != nil && c.o.Progress != progress.Never {
-			fmt.Fprintf(c.o.Stderr, "orcaprep: %s: %v; retrying in %s (attempt %d of %d)\n",
-				what, redactString(re.err.Error(), c.o.Token), wait.Round(time.Millisecond), failures+1, c.o.MaxAttempts)
+			fmt.Fprintf(c.o.Stderr, "orcaprep: %v; retrying in %s (attempt %d of %d)\n",
+				redactString(re.err.Error(), c.o.Token), wait.Round(time.Millisecond), failures+1, c.o.MaxAttempts)
 		}
-		if err := c.sleep(ctx, wait); err != nil {
+		if err := sleepCtx(ctx, wait); err != nil {
 			return err
 		}
 	}

@@ -85,7 +85,7 @@ func (c *client) fetch(ctx context.Context, label, u string, m fileMeta, incompl
 		first  = true
 	)
 	what := "downloading " + label
-	err := c.retry(ctx, what, func(ctx context.Context) (bool, error) {
+	err := c.retry(ctx, func(ctx context.Context) (bool, error) {
 		f, err := os.OpenFile(incomplete, os.O_CREATE|os.O_RDWR, 0o644)
 		if err != nil {
 			return false, exitcode.Errorf(exitcode.Output, "%s: %v", what, err)

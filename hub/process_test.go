@@ -150,6 +150,7 @@ func TestCLIPull(t *testing.T) {
 	env := childEnv(t, h, cache, "HF_TOKEN="+testToken)
 
 	res := runCLI(t, env, "pull", "Open-Orca/OpenOrca", "--include", bigName)
+	t.Logf("stderr of a pull through faults:\n%s", res.stderr)
 	if res.code != 0 {
 		t.Fatalf("exit %d\nstderr:\n%s", res.code, res.stderr)
 	}
@@ -184,6 +185,7 @@ func TestCLIPull(t *testing.T) {
 
 	// A gated refusal: exit 5, advice, and the (echoed) token redacted.
 	res = runCLI(t, childEnv(t, h, t.TempDir(), "HF_TOKEN=hf_notTheRightOne42"), "pull", "--include", bigName)
+	t.Logf("gated stderr:\n%s", res.stderr)
 	if res.code != exitcode.Network || !strings.Contains(res.stderr, "set HF_TOKEN") || strings.Contains(res.stderr, "hf_notTheRightOne42") {
 		t.Fatalf("gated: exit %d stderr %q", res.code, res.stderr)
 	}
@@ -195,6 +197,7 @@ func TestCLIShaMismatch(t *testing.T) {
 	h.setCorrupt(big.sha256())
 	cache := t.TempDir()
 	res := runCLI(t, childEnv(t, h, cache), "pull", "Open-Orca/OpenOrca", "--include", bigName)
+	t.Logf("stderr:\n%s", res.stderr)
 	if res.code != exitcode.Integrity || res.stdout != "" || !strings.Contains(res.stderr, "sha256 mismatch") {
 		t.Fatalf("exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
 	}
