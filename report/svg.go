@@ -168,7 +168,9 @@ func histogramChart(g lengthGroup) chart {
 			}
 			x0, x1 := x(b.Lo), x(b.Hi)
 			w := math.Max(x1-x0-0.6, 0.8)
-			c.Rects = append(c.Rects, rect{x0, y(float64(b.Count)), w, bottom - y(float64(b.Count)), cls,
+			// At least 2px tall: a bin of a few outliers next to a peak of thousands must stay visible.
+			h := math.Max(bottom-y(float64(b.Count)), 2)
+			c.Rects = append(c.Rects, rect{x0, bottom - h, w, h, cls,
 				fmt.Sprintf("%s rows, %s: %s–%s", ls.Rows, num(b.Count), num(b.Lo), num(b.Hi-1))})
 		}
 	}
