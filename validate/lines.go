@@ -99,8 +99,7 @@ func (s *source) next() ([]byte, error) {
 		s.buf = append(s.buf, chunk...)
 		if err == io.EOF {
 			if len(s.buf) > 0 {
-				s.line++
-				return nil, errNoNewline
+				return nil, errNoNewline // on line s.line+1, as for other read errors
 			}
 			return nil, io.EOF
 		}
