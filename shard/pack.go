@@ -3,6 +3,7 @@ package shard
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -31,8 +32,9 @@ func ParsePackAlgorithm(s string) (PackAlgorithm, error) {
 	return "", fmt.Errorf("unknown packing algorithm %q (want ffd or bfd)", s)
 }
 
-// maxPackCapacity keeps remaining capacities within int32, the type Pack stores them in.
-const maxPackCapacity = 1<<31 - 1
+// maxPackCapacity bounds the bin capacity (2M tokens): Pack keeps per-capacity tables (a count per
+// length, a bucket per remaining room), so their size must stay reasonable, and lengths fit in int32.
+const maxPackCapacity = 1 << 21
 
 // Pack assigns samples of the given lengths (each 1..capacity tokens) to bins of the given capacity over
 // the whole dataset in O(n log n), with first-fit-decreasing or best-fit-decreasing.
@@ -51,8 +53,8 @@ func Pack(lengths []int32, capacity int, algo PackAlgorithm) ([][]int32, error) 
 	if capacity <= 0 || capacity > maxPackCapacity {
 		return nil, fmt.Errorf("pack: capacity %d out of range 1..%d", capacity, maxPackCapacity)
 	}
-	if len(lengths) > maxPackCapacity {
-		return nil, fmt.Errorf("pack: %d samples is more than %d", len(lengths), maxPackCapacity)
+	if len(lengths) > math.MaxInt32 {
+		return nil, fmt.Errorf("pack: %d samples is more than %d", len(lengths), math.MaxInt32)
 	}
 	for i, l := range lengths {
 		if l < 1 || int(l) > capacity {
