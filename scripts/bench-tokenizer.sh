@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Time orcaprep's tokenizer against C++ SentencePiece on the same corpus, one core each, and check they agree.
 #
-#   scripts/bench-tokenizer.sh [LINES]      (default 20000 lines of OpenOrca-like JSONL, ~17 MB, ~3.9M tokens)
+#   scripts/bench-tokenizer.sh [LINES]      (default 20000 JSONL lines: half real text from the Python
+#                                           stdlib and licence files, half generated OpenOrca-like rows)
 #
 # orcaprep: `GOMAXPROCS=1 orcaprep tokenize --workers 1` over the JSONL file, timed end to end (JSON parsing and
 # output writing included). SentencePiece: Debian python3-sentencepiece 0.1.97, sp.encode(text) called once per
 # piece in a single Python thread (special/added tokens split out first, as orcaprep does), timing only the
 # encode loop (JSON parsing excluded). Both are pinned to one CPU
-# with taskset when available. Prints tokens/s for each and the ratio.
+# with taskset when available. Prints tokens/s for each and the ratio, by CPU time and by wall time.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 lines="${1:-20000}"
 model="$root/testdata/llama2/tokenizer.model"
 "$root/scripts/fetch-llama2-tokenizer.sh"
+if [ ! -x /usr/bin/time ] || ! command -v bc >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time bc >/dev/null
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -24,18 +28,22 @@ corpus="$work/corpus.jsonl"
 pin=()
 if command -v taskset >/dev/null; then pin=(taskset -c 0); fi
 
-# Warm the page cache, then time orcaprep.
+# Warm the page cache, then time orcaprep: wall clock, and CPU time (user+sys), which other load on a shared
+# machine disturbs much less.
 cat "$corpus" >/dev/null
 start=$(date +%s.%N)
-GOMAXPROCS=1 "${pin[@]}" "$work/orcaprep" tokenize --workers 1 --tokenizer "$model" --input "$corpus" \
+GOMAXPROCS=1 "${pin[@]}" /usr/bin/time -f '%U %S' -o "$work/go.time" "$work/orcaprep" tokenize --workers 1 \
+  --tokenizer "$model" --input "$corpus" \
   --added-token '<pad>' --added-token '<|im_start|>' --added-token '<|im_end|>' >"$work/go.jsonl"
 end=$(date +%s.%N)
-go_secs=$(echo "$end - $start" | bc -l)
+go_wall=$(echo "$end - $start" | bc -l)
+go_cpu=$(awk '{print $1 + $2}' "$work/go.time")
 
-"${pin[@]}" /usr/bin/python3 - "$model" "$corpus" "$work/go.jsonl" "$go_secs" <<'PY'
+"${pin[@]}" /usr/bin/python3 - "$model" "$corpus" "$work/go.jsonl" "$go_wall" "$go_cpu" <<'PY'
 import json, re, sys, time
 import sentencepiece as spm
-model, corpus, go_out, go_secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+model, corpus, go_out = sys.argv[1], sys.argv[2], sys.argv[3]
+go_wall, go_cpu = float(sys.argv[4]), float(sys.argv[5])
 sp = spm.SentencePieceProcessor(model_file=model)
 texts = [json.loads(l)["text"] for l in open(corpus, encoding="utf-8")]
 mb = sum(len(t.encode()) for t in texts) / 1e6
@@ -55,7 +63,7 @@ for t in texts:
         parts.append(t[last:])
     split.append(parts)
 enc = sp.encode
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 ref = []
 for parts in split:
     ids = []
@@ -65,13 +73,15 @@ for parts in split:
         else:
             ids += enc(p)
     ref.append(ids)
-sp_secs = time.perf_counter() - t0
+sp_wall, sp_cpu = time.perf_counter() - t0, time.process_time() - c0
 got = [json.loads(l)["ids"] for l in open(go_out)]
 bad = sum(1 for a, b in zip(ref, got) if a != b) + abs(len(ref) - len(got))
 toks = sum(len(r) for r in ref)
 print(f"corpus: {len(texts)} lines, {mb:.1f} MB, {toks} tokens; id mismatches: {bad}")
-print(f"sentencepiece (C++ via python, 1 thread, encode only): {sp_secs:.2f} s, {toks/sp_secs/1e6:.2f} M tokens/s")
-print(f"orcaprep tokenize (GOMAXPROCS=1, end to end):          {go_secs:.2f} s, {toks/go_secs/1e6:.2f} M tokens/s")
-print(f"ratio orcaprep/sentencepiece: {sp_secs/go_secs:.1f}x")
+print(f"sentencepiece (C++ via python, 1 thread, encode only): cpu {sp_cpu:6.2f} s = {toks/sp_cpu/1e6:5.2f} M tokens/s"
+      f"   (wall {sp_wall:.2f} s = {toks/sp_wall/1e6:.2f} M tokens/s)")
+print(f"orcaprep tokenize (GOMAXPROCS=1, end to end):          cpu {go_cpu:6.2f} s = {toks/go_cpu/1e6:5.2f} M tokens/s"
+      f"   (wall {go_wall:.2f} s = {toks/go_wall/1e6:.2f} M tokens/s)")
+print(f"ratio orcaprep/sentencepiece: {sp_cpu/go_cpu:.1f}x by CPU time, {sp_wall/go_wall:.1f}x by wall time")
 sys.exit(1 if bad else 0)
 PY

@@ -312,14 +312,42 @@ def hf_json(model_path, out_path):
     os.replace(out_path + ".tmp", out_path)
 
 
+def real_text_chunks():
+    """Real English and code from files every machine with Debian's python3 has: the licence texts in
+    /usr/share/common-licenses and the Python standard library sources (docstrings, comments, code), in ~2 KB
+    chunks. They have a far richer vocabulary than the generated prose, so segment-cache hit rates are realistic."""
+    import glob
+    files = sorted(glob.glob("/usr/share/common-licenses/*")) + sorted(glob.glob("/usr/lib/python3*/*.py"))
+    chunks = []
+    for fn in files:
+        try:
+            with open(fn, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+        cur = ""
+        for para in text.split("\n\n"):
+            cur = cur + "\n\n" + para if cur else para
+            if len(cur) >= 2000:
+                chunks.append(cur)
+                cur = ""
+        if cur:
+            chunks.append(cur)
+    return chunks
+
+
 def bench_corpus(path, n):
-    """Write n JSON lines {"text": ...} of OpenOrca-like text (English prose, some code and other scripts, ChatML)."""
+    """Write n JSON lines {"text": ...}: half real text chunks (see real_text_chunks), half OpenOrca-like generated
+    text (prose, code, other scripts, ChatML rows)."""
     rng = random.Random(3)
     rows = chatml_rows()
+    real = real_text_chunks()
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         for i in range(n):
             r = rng.random()
-            if r < 0.8:
+            if real and i % 2 == 0:
+                s = real[(i // 2) % len(real)]
+            elif r < 0.8:
                 s = prose(rng, rng.randint(2, 20))
             elif r < 0.9:
                 s = rng.choice(CODE) * rng.randint(1, 4)

@@ -27,9 +27,11 @@
 // merged symbols, so if no mergeable piece contains '▁' right after a non-'▁' character, no merge can cross a cut,
 // merges in different segments never interact, and each segment's ids do not depend on its neighbours. Load checks
 // this property over every mergeable piece and user-defined piece (it holds for Llama-2: its only pieces with '▁'
-// after the start are runs of '▁') and disables the cache when it does not hold (Tokenizer.CacheExact). The cache
-// keeps segments of up to 64 bytes, at most 65,536 of them and 1M ids, and is emptied when full: memory stays
-// bounded (≈12 MB worst case per Encoder).
+// after the start are runs of '▁') and disables the cache and the cutting when it does not hold
+// (Tokenizer.CacheExact); the tests also encode every golden string uncut and compare. The cache keeps segments of
+// up to 64 bytes in two generations of at most 65,536 segments and 512k ids each; when the current generation is
+// full it replaces the old one, and old-generation hits are copied forward. Memory stays bounded (≈21 MB worst
+// case per Encoder, a few MB in practice).
 //
 // # Special and added tokens
 //

@@ -8,13 +8,15 @@ import (
 
 var markBytes = []byte(wsMark)
 
-// Default bounds of an Encoder's segment cache. Keys are at most cacheMaxKey bytes and every byte yields at most one
-// id, so the cache holds at most about defaultCacheEntries*(cacheMaxKey+64) bytes of keys and map overhead plus
-// defaultCacheIDs*4 bytes of ids (≈ 12 MB worst case, typically far less). When either bound is reached the cache
-// is emptied and refills with the current text's segments, which keeps memory bounded without LRU bookkeeping.
+// Default bounds of an Encoder's segment cache, per generation (there are two). Keys are at most cacheMaxKey bytes
+// and every byte yields at most one id, so both generations together hold at most about
+// 2*defaultCacheEntries*(cacheMaxKey+64) bytes of keys and map overhead plus 2*defaultCacheIDs*4 bytes of ids
+// (≈ 21 MB worst case, typically a few MB). When the current generation is full it becomes the old one and the
+// previous old one is dropped; hits in the old generation are copied forward, so hot segments stay cached without
+// LRU bookkeeping.
 const (
 	defaultCacheEntries = 1 << 16
-	defaultCacheIDs     = 1 << 20
+	defaultCacheIDs     = 1 << 19
 	cacheMaxKey         = 64
 	// Segments of up to smallSegment symbols use the array scan (quadratic in the segment, fastest for words);
 	// longer ones use the heap, which is O(n log n) however long the segment (e.g. 100k characters without spaces).
@@ -30,12 +32,13 @@ type Encoder struct {
 	cands []cand
 	heap  []heapItem
 
-	cache      map[string]span
-	arena      []int32
-	maxEntries int
-	maxIDs     int
-	small      int  // threshold between the array scan and the heap; a field so tests can force either path
-	noSegment  bool // encode each piece as one BPE run even where cutting is exact (tests prove the cut exact)
+	// Two generations of segment → ids: lookups try cache, then oldCache; when cache is full it becomes oldCache.
+	cache, oldCache map[string]span
+	arena, oldArena []int32
+	maxEntries      int
+	maxIDs          int
+	small           int  // threshold between the array scan and the heap; a field so tests can force either path
+	noSegment       bool // encode each piece as one BPE run even where cutting is exact (tests prove the cut exact)
 }
 
 type span struct{ off, n uint32 }
@@ -77,11 +80,11 @@ func (t *Tokenizer) NewEncoder() *Encoder {
 func (e *Encoder) SetCacheLimit(entries int) {
 	e.maxEntries = entries
 	if entries <= 0 || !e.t.cacheExact {
-		e.cache = nil
+		e.cache, e.oldCache, e.arena, e.oldArena = nil, nil, nil, nil
 		return
 	}
-	e.cache = make(map[string]span)
-	e.arena = e.arena[:0]
+	e.cache, e.oldCache = make(map[string]span), nil
+	e.arena, e.oldArena = e.arena[:0], nil
 }
 
 // Encode returns the ids of text (see AppendEncode).
@@ -201,11 +204,20 @@ func (e *Encoder) segment(dst []int32, seg []byte) []int32 {
 		return append(dst, e.arena[s.off:s.off+s.n]...)
 	}
 	mark := len(dst)
-	dst = e.bpe(dst, seg)
+	if s, ok := e.oldCache[string(seg)]; ok {
+		dst = append(dst, e.oldArena[s.off:s.off+s.n]...) // promote: frequent segments survive a generation change
+	} else {
+		dst = e.bpe(dst, seg)
+	}
 	ids := dst[mark:]
 	if len(e.cache) >= e.maxEntries || len(e.arena)+len(ids) > e.maxIDs {
+		// New generation: the full one becomes the old one, the old one is emptied and reused.
+		e.cache, e.oldCache = e.oldCache, e.cache
+		e.arena, e.oldArena = e.oldArena[:0], e.arena
+		if e.cache == nil {
+			e.cache = make(map[string]span)
+		}
 		clear(e.cache)
-		e.arena = e.arena[:0]
 	}
 	e.cache[string(seg)] = span{off: uint32(len(e.arena)), n: uint32(len(ids))}
 	e.arena = append(e.arena, ids...)
