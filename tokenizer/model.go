@@ -496,8 +496,9 @@ func (t *Tokenizer) addWithID(s string, id int64, special bool) error {
 }
 
 // AddTokens appends added tokens after the current vocabulary in order (ids continue), skipping ones already
-// present, and returns the id of each argument. Added tokens are split out of text before encoding. Call it before
-// the Tokenizer is shared between goroutines.
+// present, and returns the id of each argument (-1 for ""). Added tokens are split out of text before encoding; a
+// string that is already a vocabulary piece keeps its id and role, as with Hugging Face's add_tokens. Call it
+// before the Tokenizer is shared between goroutines.
 func (t *Tokenizer) AddTokens(tokens ...string) []int32 {
 	out := make([]int32, 0, len(tokens))
 	for _, s := range tokens {

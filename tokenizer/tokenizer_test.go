@@ -563,3 +563,51 @@ func appendField(b []byte, num protowire.Number, typ protowire.Type, x uint64, v
 		return protowire.AppendBytes(b, val)
 	}
 }
+
+// TestTokenizerJSONMetaspace loads tiny_tokenizer.json rewritten to the newer Hugging Face shape (no normalizer, a
+// Metaspace pre-tokenizer) with each prepend_scheme: "always" behaves like the legacy file, "first" drops the
+// dummy prefix after special tokens (legacy=False), "never" never adds it.
+func TestTokenizerJSONMetaspace(t *testing.T) {
+	raw, err := os.ReadFile(tinyJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variant := func(scheme string) *Tokenizer {
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["normalizer"] = nil
+		doc["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁", "prepend_scheme": scheme, "split": false}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := LoadHFJSON(b)
+		if err != nil {
+			t.Fatalf("%s: %v", scheme, err)
+		}
+		tk.AddTokens("<|im_end|>")
+		return tk
+	}
+	legacy := mustLoad(t, tinyJSON)
+	legacy.AddTokens("<|im_end|>")
+	always, first, never := variant("always"), variant("first"), variant("never")
+	text := "Hello there<|im_end|>\nGeneral Kenobi"
+	le, ae, fe, ne := legacy.NewEncoder(), always.NewEncoder(), first.NewEncoder(), never.NewEncoder()
+	if a, l := ae.Encode(text), le.Encode(text); !slices.Equal(a, l) {
+		t.Fatalf("always %v != legacy %v", a, l)
+	}
+	end, _ := first.TokenID("<|im_end|>")
+	want := append(fe.AppendEncodeRaw(nil, "Hello there"), end)
+	want = append(want, ne.AppendEncodeRaw(nil, "\nGeneral Kenobi")...)
+	if got := fe.Encode(text); !slices.Equal(got, want) {
+		t.Fatalf("first: %v, want %v", got, want)
+	}
+	if got := first.Decode(want); got != text {
+		t.Fatalf("first: Decode = %q", got)
+	}
+	if slices.Equal(ne.AppendEncodeRaw(nil, "Hello"), ae.AppendEncodeRaw(nil, "Hello")) {
+		t.Fatal(`"never" and "always" encode "Hello" alike; the dummy prefix is not applied`)
+	}
+}
