@@ -4,7 +4,9 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/filter"
@@ -45,6 +47,8 @@ func TestCurationEval(t *testing.T) {
 	falseRefusals := map[string]int{} // label kind → dropped as refusal
 	var sig []uint64
 	var refusalDrops int
+	texts := map[string][2]string{} // id → question, response of rows that reached the dedupe index
+	var extraNear []float64         // true Jaccard of near_duplicate drops not labelled as duplicates
 	err = synth.Generate(synth.DefaultConfig(rows, 20260127), func(r orca.Record, l synth.Label) error {
 		kind := l.Kinds[0]
 		tl := byKind[kind]
@@ -57,7 +61,16 @@ func TestCurationEval(t *testing.T) {
 		if reason == "" {
 			key := dedupe.ExactKey(dcfg.Exact, &r)
 			sig = dedupe.NearSignature(dcfg.Near, &r, sig)
-			reason, _, detail = ix.Check(r.ID, key, sig)
+			var dupOf string
+			reason, dupOf, detail = ix.Check(r.ID, key, sig)
+			if reason == "" {
+				texts[r.ID] = [2]string{r.Question, r.Response}
+			} else if reason == dedupe.ReasonNearDuplicate && kind != synth.KindNearDuplicate {
+				o := texts[dupOf]
+				j := wordJaccard5(o[0]+" \x00 "+o[1], r.Question+" \x00 "+r.Response)
+				extraNear = append(extraNear, j)
+				t.Logf("near_duplicate drop of a %s row (%s): true word-5-gram Jaccard %.3f with %s", kind, detail, j, dupOf)
+			}
 		}
 		if reason != "" {
 			tl.dropped[reason]++
@@ -124,6 +137,11 @@ func TestCurationEval(t *testing.T) {
 	t.Logf("hard negatives kept: %d/%d = %.2f%%", hq+ha-hqD-haD, hq+ha, pct(hq+ha-hqD-haD, hq+ha))
 	t.Logf("clean rows dropped: %d/%d = %.3f%% %v", clD, cl, pct(clD, cl), byKind[synth.KindClean].dropped)
 	t.Logf("index: %+v", ix.Stats())
+	for _, j := range extraNear {
+		if j < 0.7 {
+			t.Errorf("a row not labelled near_duplicate was dropped as one at true Jaccard %.3f", j)
+		}
+	}
 
 	if exD != exN {
 		t.Errorf("exact duplicates removed %d/%d, want all", exD, exN)
@@ -137,4 +155,28 @@ func TestCurationEval(t *testing.T) {
 	if pct(clD, cl) > 0.2 {
 		t.Errorf("clean rows dropped %.3f%% > 0.2%%", pct(clD, cl))
 	}
+}
+
+// wordJaccard5 is the exact word-5-gram Jaccard of two texts (lower-cased letter/digit runs; \x00 becomes
+// its own separator word so field boundaries count as in dedupe).
+func wordJaccard5(a, b string) float64 {
+	sh := func(s string) map[string]bool {
+		w := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r != 0 && !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		m := map[string]bool{}
+		if len(w) < 5 {
+			m[strings.Join(w, " ")] = true
+		}
+		for i := 0; i+5 <= len(w); i++ {
+			m[strings.Join(w[i:i+5], " ")] = true
+		}
+		return m
+	}
+	x, y := sh(a), sh(b)
+	inter := 0
+	for k := range x {
+		if y[k] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(x)+len(y)-inter)
 }
