@@ -39,6 +39,9 @@ func WriteMarkdown(w io.Writer, d *stats.Document) error {
 	}
 	p(".\n\n")
 
+	for _, w := range m.Warnings {
+		p("> **Warning:** %s\n\n", mdText(w))
+	}
 	if !m.Profile {
 		p("## Ledger\n\nRows left after each stage, in pipeline order.\n\n")
 		row("stage", "rows", "removed", "removed because")

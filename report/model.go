@@ -37,6 +37,8 @@ var stageLabels = map[string]string{
 	"validate": "validated",
 	"filter":   "filtered",
 	"dedupe":   "deduplicated",
+	"tokens":   "tokenized",
+	"length":   "length-checked",
 }
 
 // measureLabels are the human names of the length measures.
@@ -72,6 +74,8 @@ type model struct {
 	TokensKept int64
 	Compare    []compareRow
 	Nulls      []kv
+	// Warnings are inconsistencies found in the document (a bug in whatever wrote it).
+	Warnings []string
 }
 
 type kv struct {
@@ -117,8 +121,11 @@ func newModel(d *stats.Document) *model {
 	if m.Profile {
 		m.Title = "orcaprep input profile"
 	}
-	// Waterfall: read, then the rows left after each stage, then kept.
-	m.Steps = append(m.Steps, step{Key: "read", Label: "read", Rows: d.RowsRead})
+	// Waterfall: read, then the rows left after each stage, then kept. The rows left are computed from the
+	// drops (which Ledger.Check ties to rows_read), not taken from each stage's in/out; a stage whose
+	// in/out disagree with that chain is reported as a warning rather than drawn as a bar that grows.
+	left := d.RowsRead
+	m.Steps = append(m.Steps, step{Key: "read", Label: "read", Rows: left})
 	for _, s := range d.Stages {
 		label := stageLabels[s.Name]
 		if label == "" {
@@ -128,10 +135,16 @@ func newModel(d *stats.Document) *model {
 		for _, v := range s.Dropped {
 			removed += v
 		}
-		m.Steps = append(m.Steps, step{Key: s.Name, Label: label, Rows: s.Out, Removed: removed, Reasons: topCounts(s.Dropped, 3)})
+		if s.In != left {
+			m.Warnings = append(m.Warnings, fmt.Sprintf("stage %s counts %s rows in, but %s rows reached it (rows read minus earlier drops)", s.Name, num(s.In), num(left)))
+		}
+		left -= removed
+		m.Steps = append(m.Steps, step{Key: s.Name, Label: label, Rows: left, Removed: removed, Reasons: topCounts(s.Dropped, 3)})
 	}
-	last := m.Steps[len(m.Steps)-1]
-	m.Steps = append(m.Steps, step{Key: "kept", Label: "kept", Rows: d.RowsKept, Removed: max(last.Rows-d.RowsKept, 0)})
+	if left != d.RowsKept {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("the stages drop rows down to %s, but rows_kept is %s", num(left), num(d.RowsKept)))
+	}
+	m.Steps = append(m.Steps, step{Key: "kept", Label: "kept", Rows: d.RowsKept, Removed: max(left-d.RowsKept, 0)})
 
 	stageOf := map[string]string{}
 	for _, s := range d.Stages {

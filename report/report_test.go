@@ -36,12 +36,12 @@ func TestMarkdownGolden(t *testing.T) {
 	if buf.String() != string(want) {
 		t.Errorf("markdown differs from %s (go test ./report -run Markdown -update, then review the diff)", golden)
 	}
-	checkGFMTables(t, buf.String())
+	checkGFMTables(t, buf.String(), 10)
 }
 
 // checkGFMTables checks what makes a GFM table render as one: every row of a table has as many cells as
 // its header, the delimiter row is valid, and a blank line separates tables from what follows.
-func checkGFMTables(t *testing.T, md string) {
+func checkGFMTables(t *testing.T, md string, minTables int) {
 	t.Helper()
 	lines := strings.Split(md, "\n")
 	cells := func(l string) int { // unescaped pipes between the outer ones
@@ -78,7 +78,7 @@ func checkGFMTables(t *testing.T, md string) {
 		}
 		i = j
 	}
-	if tables < 8 {
+	if tables < minTables {
 		t.Errorf("only %d tables in the report", tables)
 	}
 }
@@ -128,21 +128,21 @@ func expectedStats(t *testing.T, raw []byte) map[string]string {
 	put("dropped_total", dropped)
 	put("step.read.rows", n(j["rows_read"]))
 	put("step.kept.rows", n(j["rows_kept"]))
-	var lastOut int64
+	left := n(j["rows_read"]) // the waterfall: rows read minus the drops of each stage so far
 	for _, s := range arr(j["stages"]) {
 		s := obj(s)
 		name := s["name"].(string)
 		put("stage."+name+".in", n(s["in"]))
 		put("stage."+name+".out", n(s["out"]))
-		put("step."+name+".rows", n(s["out"]))
 		var r int64
 		for _, v := range obj(s["dropped"]) {
 			r += n(v)
 		}
+		left -= r
+		put("step."+name+".rows", left)
 		put("step."+name+".removed", r)
-		lastOut = n(s["out"])
 	}
-	put("step.kept.removed", lastOut-n(j["rows_kept"]))
+	put("step.kept.removed", left-n(j["rows_kept"]))
 	for name, s := range obj(j["by_submix"]) {
 		s := obj(s)
 		put("submix."+name+".read", n(s["read"]))
@@ -365,5 +365,38 @@ func TestRunFromOutDir(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"rows_read": 5, "rows_kept": 1, "dropped": {}, "by_submix": {}}`), 0o644)
 	if err := Run(context.Background(), Options{Dir: bad}, &bytes.Buffer{}); exitcode.Code(err) != exitcode.Input || !strings.Contains(err.Error(), "does not add up") {
 		t.Errorf("ledger that does not add up: %v", err)
+	}
+}
+
+// TestInconsistentStagesAreFlagged feeds a ledger whose stage in/out counts double up (each stage's own
+// in = out + dropped holds, so Ledger.Check passes): the waterfall must follow the drops and warn.
+func TestInconsistentStagesAreFlagged(t *testing.T) {
+	d, err := stats.ParseDocument([]byte(`{"rows_read": 100, "rows_kept": 90, "dropped": {"refusal": 6, "exact_duplicate": 4},
+	  "by_submix": {"flan": {"read": 100, "kept": 90, "dropped": {"refusal": 6, "exact_duplicate": 4}}},
+	  "stages": [{"name": "filter", "in": 100, "out": 94, "dropped": {"refusal": 6}},
+	             {"name": "dedupe", "in": 188, "out": 184, "dropped": {"exact_duplicate": 4}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(d)
+	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "stage dedupe counts 188 rows in, but 94 rows reached it") {
+		t.Errorf("warnings %q", m.Warnings)
+	}
+	for _, s := range m.Steps {
+		if s.Rows > d.RowsRead {
+			t.Errorf("waterfall step %s has %d rows, more than were read", s.Key, s.Rows)
+		}
+	}
+	if got := m.Steps[2].Rows; got != 90 {
+		t.Errorf("rows after dedupe %d, want 90", got)
+	}
+	for _, f := range Formats[:1] {
+		var buf bytes.Buffer
+		if err := Render(&buf, d, f); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "warning: stage dedupe") {
+			t.Errorf("%s report does not show the warning", f)
+		}
 	}
 }

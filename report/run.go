@@ -49,8 +49,8 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 	var doc *stats.Document
 	if o.Dir != "" {
 		p := o.Dir
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			p = filepath.Join(p, "stats.json")
+		if st, err := os.Stat(p); (err == nil && st.IsDir()) || (err != nil && !strings.HasSuffix(p, ".json")) {
+			p = filepath.Join(p, "stats.json") // name the file that is missing, not the directory
 		}
 		d, err := stats.ReadDocument(p)
 		if err != nil {

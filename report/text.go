@@ -23,6 +23,12 @@ func WriteText(w io.Writer, d *stats.Document) error {
 	if m.Tokenized {
 		p("  %-14s %13s\n", "tokens kept", num(m.TokensKept))
 	}
+	if len(m.Warnings) > 0 {
+		p("\n")
+		for _, w := range m.Warnings {
+			p("  warning: %s\n", w)
+		}
+	}
 	p("\nCompared with the card (kept %s rows)\n", num(d.RowsKept))
 	for i, c := range m.Compare {
 		kind := "OpenOrca's filtered set"
