@@ -203,7 +203,8 @@ type tokenLimits struct {
 }
 
 // checkTokenRow returns what is wrong with a parsed row (one message per failed check, naming the first
-// offending position) and the number of samples in it: position_ids resets for packed rows, 1 otherwise.
+// offending position) and the number of samples in it: position_ids resets for packed rows, 1 otherwise,
+// -1 when the row is too broken to count them.
 func checkTokenRow(r *tokenRow, lim tokenLimits) (problems []string, samples int) {
 	for _, f := range tokenFields {
 		if f.bit == fieldPositions {
@@ -219,18 +220,18 @@ func checkTokenRow(r *tokenRow, lim tokenLimits) (problems []string, samples int
 		}
 	}
 	if len(problems) > 0 {
-		return problems, 0
+		return problems, -1
 	}
 	n := len(r.inputIDs)
 	if n == 0 {
-		return []string{"input_ids is empty"}, 0
+		return []string{"input_ids is empty"}, -1
 	}
 	if len(r.attention) != n || len(r.labels) != n || (lim.packed && len(r.positions) != n) {
 		msg := fmt.Sprintf("array lengths differ: input_ids %d, attention_mask %d, labels %d", n, len(r.attention), len(r.labels))
 		if lim.packed {
 			msg += fmt.Sprintf(", position_ids %d", len(r.positions))
 		}
-		return []string{msg}, 0
+		return []string{msg}, -1
 	}
 	if n > lim.seqLen {
 		problems = append(problems, fmt.Sprintf("row has %d tokens, more than sequence_len %d", n, lim.seqLen))

@@ -291,18 +291,30 @@ func (v *checker) openChecked(in shard.Info) *source {
 }
 
 // closeChecked finishes a file: the checksum, the size and the row count against the manifest.
-func (v *checker) closeChecked(s *source, in shard.Info, rows int64) {
+// A checksum or size mismatch is listed before the line problems found in the file since first (the
+// index of its first problem): it is the cause, and the garbage lines that follow are its symptoms.
+func (v *checker) closeChecked(s *source, in shard.Info, rows int64, first int) {
 	sum, n, err := s.finish()
 	s.close()
+	var lead []Problem
 	if err != nil {
-		v.problem(in.Path, 0, "read: %v", err)
-		return
+		lead = append(lead, Problem{File: in.Path, Msg: fmt.Sprintf("read: %v", err)})
+	} else {
+		if n != in.Bytes {
+			lead = append(lead, Problem{File: in.Path, Msg: fmt.Sprintf("size %d bytes, manifest says %d", n, in.Bytes)})
+		}
+		if sum != in.SHA256 {
+			lead = append(lead, Problem{File: in.Path, Msg: fmt.Sprintf("sha256 %s, manifest says %s (the file changed or is corrupt)", sum, in.SHA256)})
+		}
 	}
-	if n != in.Bytes {
-		v.problem(in.Path, 0, "size %d bytes, manifest says %d", n, in.Bytes)
+	v.rep.Errors += len(lead)
+	if first < len(v.rep.Problems) {
+		v.rep.Problems = append(v.rep.Problems[:first], append(lead, v.rep.Problems[first:]...)...)
+	} else {
+		v.rep.Problems = append(v.rep.Problems, lead...)
 	}
-	if sum != in.SHA256 {
-		v.problem(in.Path, 0, "sha256 %s, manifest says %s (the file changed or is corrupt)", sum, in.SHA256)
+	if len(v.rep.Problems) > v.opts.MaxErrors {
+		v.rep.Problems = v.rep.Problems[:v.opts.MaxErrors]
 	}
 	if rows != in.Rows {
 		v.problem(in.Path, 0, "%d rows, manifest says %d", rows, in.Rows)
@@ -331,6 +343,7 @@ func (v *checker) seenID(id string) {
 
 // dataFile checks one data shard line by line; for token formats it walks the index file in step.
 func (v *checker) dataFile(in shard.Info, idxInfo *shard.Info) error {
+	first := len(v.rep.Problems)
 	s := v.openChecked(in)
 	var is *source
 	if idxInfo != nil {
@@ -388,10 +401,10 @@ func (v *checker) dataFile(in shard.Info, idxInfo *shard.Info) error {
 		v.indexLine(*idxInfo, in, is.line, line, samples, lim.packed)
 	}
 	if s != nil {
-		v.closeChecked(s, in, rows)
+		v.closeChecked(s, in, rows, first)
 	}
 	if is != nil {
-		v.closeChecked(is, *idxInfo, idxRows)
+		v.closeChecked(is, *idxInfo, idxRows, first)
 	}
 	return nil
 }
@@ -517,6 +530,7 @@ func (v *checker) indexLine(idx, data shard.Info, lineNo int64, line []byte, sam
 // rejectedFile checks a rejected-rows file: checksum, size, rows, and that every line is a JSON object
 // with an id and a reason.
 func (v *checker) rejectedFile(in shard.Info) {
+	first := len(v.rep.Problems)
 	s := v.openChecked(in)
 	if s == nil {
 		return
@@ -538,7 +552,7 @@ func (v *checker) rejectedFile(in shard.Info) {
 			v.problem(in.Path, s.line, `want "id" and a non-empty "reason"`)
 		}
 	}
-	v.closeChecked(s, in, rows)
+	v.closeChecked(s, in, rows, first)
 }
 
 // ledger checks stats.json: the counts add up, agree with the manifest, and rows_kept equals the samples

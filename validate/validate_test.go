@@ -352,7 +352,10 @@ func TestFlippedByte(t *testing.T) {
 					return 0
 				})
 			}
-			mustFail(t, f.write(t), shard0+": sha256 ")
+			rep := mustFail(t, f.write(t), shard0+": sha256 ")
+			if p := rep.Problems[0]; p.File != shard0 || !strings.HasPrefix(p.Msg, "sha256 ") {
+				t.Fatalf("%s zstd=%v: first problem %v, want the checksum (the cause) before its symptoms", format, zst, p)
+			}
 		}
 	}
 }
