@@ -234,3 +234,29 @@ func TestShuffleBins(t *testing.T) {
 		t.Fatal("not a permutation")
 	}
 }
+
+// TestPackFillPhaseEdges drives the exact-fill phase alone (every sample short) and with few short samples.
+func TestPackFillPhaseEdges(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	cases := map[string][]int32{"one": {7}, "same length": slices.Repeat([]int32{100}, 1000)}
+	short := make([]int32, 50_000)
+	for i := range short {
+		short[i] = int32(1 + r.IntN(256))
+	}
+	cases["all short"] = short
+	mixed := []int32{16000, 16000, 16000, 300, 5}
+	cases["few short"] = mixed
+	for name, lengths := range cases {
+		for _, algo := range []PackAlgorithm{PackFFD, PackBFD} {
+			bins, err := Pack(lengths, 16384, algo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPartition(t, lengths, bins, 16384)
+			st := ComputePackStats(lengths, bins, 16384)
+			if st.Bins > st.LowerBoundBins+1 {
+				t.Errorf("%s %s: %d bins, lower bound %d", name, algo, st.Bins, st.LowerBoundBins)
+			}
+		}
+	}
+}
