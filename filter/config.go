@@ -88,9 +88,11 @@ type ShortResponseConfig struct {
 	MinWords int  `yaml:"min_words"`
 }
 
-// LanguageConfig is a cheap English check: a field with at least MinWords words must have at least
-// MinStopwordRatio of its words among common English function words, and at most MaxNonLatinRatio of
-// its letters outside the Latin script.
+// LanguageConfig is a cheap English check (no model): a field fails when more than MaxNonLatinRatio of its
+// letters are outside the Latin script, or, with at least MinWords words, when it has more German, French,
+// Spanish, Italian, Dutch or Portuguese function words than English ones, or when MinStopwordRatio > 0 and
+// fewer than that share of its words are English function words (off by default: technical English and
+// code score low).
 type LanguageConfig struct {
 	Enabled          bool     `yaml:"enabled"`
 	Fields           []string `yaml:"fields"`
@@ -154,7 +156,7 @@ func DefaultConfig() Config {
 		Language: LanguageConfig{
 			Fields:           []string{FieldQuestion, FieldResponse},
 			MinWords:         12,
-			MinStopwordRatio: 0.12,
+			MinStopwordRatio: 0,
 			MaxNonLatinRatio: 0.3,
 		},
 		Regex:   RegexConfig{},

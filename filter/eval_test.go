@@ -180,3 +180,56 @@ func wordJaccard5(a, b string) float64 {
 	}
 	return float64(inter) / float64(len(x)+len(y)-inter)
 }
+
+// TestCurationEvalOptional turns on the optional MLPerf-style filters (non_ascii, too_long by characters,
+// short_response, language) over synth rows and reports what each drops; clean rows may only lose genuinely
+// short answers (synth makes some "Yes"/"(B)"-style responses, which short_response drops by design).
+func TestCurationEvalOptional(t *testing.T) {
+	rows := 20000
+	cfg := filter.DefaultConfig()
+	cfg.NonASCII.Enabled = true
+	cfg.TooLong.Enabled = true
+	cfg.ShortResponse.Enabled = true
+	cfg.Language.Enabled = true
+	chain, err := filter.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drops := map[string]map[string]int{}
+	n := map[string]int{}
+	err = synth.Generate(synth.DefaultConfig(rows, 7), func(r orca.Record, l synth.Label) error {
+		k := l.Kinds[0]
+		n[k]++
+		reason, detail := chain.Apply(&r)
+		if reason == "" {
+			return nil
+		}
+		if drops[k] == nil {
+			drops[k] = map[string]int{}
+		}
+		drops[k][reason]++
+		if k == synth.KindClean && reason != filter.ReasonShortResponse && drops[k][reason] <= 3 {
+			t.Logf("clean row dropped by %s (%s): %.150q", reason, detail, r.Response)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range synth.Kinds {
+		if n[k] > 0 {
+			t.Logf("%-22s rows %6d  drops %v", k, n[k], drops[k])
+		}
+	}
+	if got := drops[synth.KindNonASCII][filter.ReasonNonASCII]; got != n[synth.KindNonASCII] {
+		t.Errorf("non_ascii rows dropped as non_ascii: %d/%d", got, n[synth.KindNonASCII])
+	}
+	if got := drops[synth.KindHuge][filter.ReasonTooLong]; got != n[synth.KindHuge] {
+		t.Errorf("huge rows dropped as too_long: %d/%d", got, n[synth.KindHuge])
+	}
+	for _, reason := range []string{filter.ReasonNonASCII, filter.ReasonTooLong, filter.ReasonLanguage} {
+		if c := drops[synth.KindClean][reason]; float64(c) > 0.002*float64(n[synth.KindClean]) {
+			t.Errorf("clean rows dropped by %s: %d/%d > 0.2%%", reason, c, n[synth.KindClean])
+		}
+	}
+}

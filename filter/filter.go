@@ -458,23 +458,34 @@ func countWords(s string, limit int) int {
 	return n
 }
 
-// englishStopwords are frequent English function words; real English prose has 35–50% of its words here,
-// other Latin-script languages a few percent (the short ones they share, like "a" or "in", are excluded).
-var englishStopwords = map[string]struct{}{}
+// functionWords maps frequent function words to the language they indicate: English (1) or one of the
+// Latin-script languages OpenOrca's translation tasks produce most, German, French, Spanish, Italian, Dutch and
+// Portuguese (2). Words shared between English and another of them ("is", "was", "on", "me", "no", "die") are
+// left out, so they count for neither side.
+var functionWords = map[string]uint8{}
 
 func init() {
-	for _, w := range strings.Fields(`the of and to is was for that with as on are be by this it from or at an
-	have has had not but which they their there were been will would can could should what when who how
-	you your we our he she his her its them these those than then also because about into more most some
-	such only other any each if do does did i my me so no yes all one after before between through where why`) {
-		englishStopwords[w] = struct{}{}
+	for _, w := range strings.Fields(`the of and to for that with as are be by this it from or at have has had not but
+	which they their there were been would can could should what when who how you your we our she his her its them
+	these those than then because about into more most some such only other any each if does did my yes all one after
+	before between through where why`) {
+		functionWords[w] = 1
+	}
+	for _, w := range strings.Fields(`der das und ist nicht ein eine einen dem den des zu mit sich auf für von auch wie wir
+	sie er ich bei oder aber wenn noch nach werden wird sind war le la les et est une des du que qui dans pour pas sur
+	au aux ce cette il elle nous vous ils sont avec mais ou être ont el los las y es del en por para con se su sus lo
+	como pero más este esta fue gli di che per non della delle nel sono anche questo de het een van te dat niet zijn op
+	voor met ook maar naar os um uma dos das não mais`) {
+		functionWords[w] = 2
 	}
 }
 
-// notEnglish applies the cheap English check to s.
+// notEnglish applies the cheap English check to s: too many letters outside the Latin script, or (with at
+// least MinWords words) more foreign than English function words, or an English function-word ratio under
+// MinStopwordRatio when that is set.
 func (c *Chain) notEnglish(s string) (string, bool) {
 	lc := &c.cfg.Language
-	var words, stop, letters, nonLatin int
+	var words, eng, frn, letters, nonLatin int
 	var buf [16]byte
 	n := 0
 	long := false
@@ -482,8 +493,11 @@ func (c *Chain) notEnglish(s string) (string, bool) {
 		if n > 0 || long {
 			words++
 			if !long {
-				if _, ok := englishStopwords[string(buf[:n])]; ok {
-					stop++
+				switch functionWords[string(buf[:n])] {
+				case 1:
+					eng++
+				case 2:
+					frn++
 				}
 			}
 		}
@@ -495,20 +509,15 @@ func (c *Chain) notEnglish(s string) (string, bool) {
 			if r >= utf8.RuneSelf && !unicode.Is(unicode.Latin, r) {
 				nonLatin++
 			}
-			if r < utf8.RuneSelf {
-				if n < len(buf) {
-					buf[n] = byte(unicode.ToLower(r))
-					n++
-				} else {
-					long = true
-				}
+			if n+utf8.RuneLen(r) <= len(buf) && !long {
+				n += utf8.EncodeRune(buf[n:], unicode.ToLower(r))
 			} else {
 				long = true
 			}
 			continue
 		}
 		if r == '\'' || r == '’' {
-			long = long || n > 0 // contractions are not stopwords in the list; count the word
+			long = long || n > 0 // contractions are in neither list; count the word once
 			continue
 		}
 		flush()
@@ -520,8 +529,11 @@ func (c *Chain) notEnglish(s string) (string, bool) {
 	if words < lc.MinWords {
 		return "", false
 	}
-	if ratio := float64(stop) / float64(words); ratio < lc.MinStopwordRatio {
-		return fmt.Sprintf("stopwords=%.2f", ratio), true
+	if frn > eng {
+		return fmt.Sprintf("function words: foreign=%d english=%d", frn, eng), true
+	}
+	if ratio := float64(eng) / float64(words); ratio < lc.MinStopwordRatio {
+		return fmt.Sprintf("english function words=%.2f", ratio), true
 	}
 	return "", false
 }

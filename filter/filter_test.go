@@ -158,6 +158,10 @@ func TestLanguage(t *testing.T) {
 		{"Die Hauptstadt von Frankreich ist Paris, die zugleich die größte Stadt des Landes und sein kulturelles Zentrum ist.", true},
 		{"Столица Франции — Париж, крупнейший город страны.", true},
 		{"Paris", false}, // too short to judge
+		{"Photosynthesis converts light energy into chemical energy stored in glucose molecules within chloroplasts of plant cells.", false},
+		{"La capitale de la France est Paris, qui est aussi la plus grande ville du pays et son centre culturel.", true},
+		{"El perro corre en el parque y no quiere volver a casa porque hace sol y me gusta mucho.", true},
+		{"Het is een mooie dag en ik ga met mijn vrienden naar het strand om te zwemmen en te spelen.", true},
 		{"def f(x):\n    return x * 2\n\nprint(f(21))", false},
 	} {
 		r := rec("flan.1", "", "What is the capital of France?", tc.r)

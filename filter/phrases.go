@@ -26,6 +26,7 @@ var builtinRefusalPhrases = []string{
 	// --- "As an AI(, assistant), I …": only a limitation makes it a disclaimer ---
 	"as (a|an) (ai|artificial intelligence)( assistant| helper| bot|) ~lim7",
 	"being (a|an) (ai|artificial intelligence|language model|ai language model) ~lim7",
+	"i, as (a|an) (ai|artificial intelligence|language model|ai language model|ai assistant), ~neg4",
 	"i('m| am) (a|an) (ai|artificial intelligence)( assistant| model| system|) ~neg5",
 	"(since|because) i('m| am) (a|an) (ai|artificial intelligence|language model)",
 	"i('m| am) (just |only |merely |)(a|an) (ai|artificial intelligence) (language model|model|chatbot|program)",
