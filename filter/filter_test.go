@@ -232,7 +232,10 @@ func TestRefusalPhrases(t *testing.T) {
 		"Sure!\n\n**As an AI language model**, I don't have feelings.",
 		"I AM AN AI AND CANNOT BROWSE THE WEB.",
 		"The latest figure I know is from 2021, as of my last knowledge update.",
-		"As   an  AI\nlanguage model, I can't.", // whitespace runs and a line break
+		"As   an  AI\nlanguage model, I can't.",                            // whitespace runs and a line break
+		"Important: As an AI, I cannot give medical advice.",               // one label line is not a dialogue
+		"\"I'm sorry, but I cannot help with that.\"",                      // a response that is one quotation
+		"Step 1: Read the text.\nStep 2: As an AI, I can't open the link.", // step labels are not speakers
 	}
 	misses := []string{
 		"A language model is a statistical model of text.",
@@ -245,6 +248,8 @@ func TestRefusalPhrases(t *testing.T) {
 		"She said, \"As an AI language model, I cannot do that\", mocking the chatbot.",
 		"As an aid to navigation, lighthouses were vital.",
 		"The word 'sorry' is an adjective.",
+		"Sam: Are you coming tonight?\nAlex: I'm sorry, but I can't, I have to work late.\nSam: No problem!",
+		"\"I'm sorry, I can't stay,\" I said, and closed the door.",
 	}
 	for _, s := range hits {
 		if _, ok := c.MatchRefusal(s); !ok {

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -323,7 +324,7 @@ func (m *refusalMatcher) accept(buf []byte, end int, li int32) bool {
 	if isWordByte(l.text[len(l.text)-1]) && end < len(buf) && isWordByte(buf[end]) {
 		return false
 	}
-	if insideQuotes(buf, start) {
+	if insideQuotes(buf, start) || speakerLine(buf, start) {
 		return false
 	}
 	p := &m.phrases[l.phrase]
@@ -343,19 +344,71 @@ func (m *refusalMatcher) accept(buf []byte, end int, li int32) bool {
 
 // insideQuotes reports whether an odd number of double quotes precede i: the hit is quoted speech or a
 // quoted example ("The bot replied, \"As an AI language model, I cannot…\""), not the answer's own voice.
-// A response that is entirely one quotation is still checked, since nothing precedes its opening quote.
+// A response that is one quotation from its first to its last byte is still checked.
 func insideQuotes(buf []byte, i int) bool {
 	n := 0
-	first := -1
 	for j := 0; j < i; j++ {
 		if buf[j] == '"' {
-			if first < 0 {
-				first = j
-			}
 			n++
 		}
 	}
-	return n%2 == 1 && first > 0
+	if n%2 == 0 {
+		return false
+	}
+	if buf[0] == '"' && buf[len(buf)-1] == '"' && bytes.Count(buf, []byte{'"'}) == 2 {
+		return false
+	}
+	return true
+}
+
+// speakerLine reports whether the line holding position i is a turn of a generated dialogue: it starts with a
+// speaker label ("Sam: ", "Person A: ") and some other line does too. A character may well say "I'm sorry, but
+// I can't". Labels that introduce the answer itself ("Answer:", "Output:", "Assistant:", "Step 2:") do not count.
+func speakerLine(buf []byte, i int) bool {
+	ls := bytes.LastIndexByte(buf[:i], '\n') + 1
+	if !isSpeakerLabel(buf[ls:i]) {
+		return false
+	}
+	for off := 0; off < len(buf); {
+		end := bytes.IndexByte(buf[off:], '\n')
+		if end < 0 {
+			end = len(buf) - off
+		}
+		if off != ls && isSpeakerLabel(buf[off:off+end]) {
+			return true
+		}
+		off += end + 1
+	}
+	return false
+}
+
+// isSpeakerLabel reports whether line starts with one to three plain words and a colon, other than labels that
+// introduce the answer.
+func isSpeakerLabel(line []byte) bool {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || colon > 25 {
+		return false
+	}
+	label := bytes.Trim(line[:colon], " *#-_")
+	words := 0
+	for _, f := range bytes.Fields(label) {
+		words++
+		for _, c := range f {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '\'' || c == '-' || c >= 0x80) {
+				return false
+			}
+		}
+	}
+	if words == 0 || words > 3 {
+		return false
+	}
+	switch string(label) {
+	case "answer", "output", "response", "solution", "explanation", "note", "result", "final answer", "reply",
+		"assistant", "ai", "ai assistant", "chatbot", "bot", "gpt", "chatgpt", "model", "system", "justification",
+		"rationale", "reasoning", "summary", "conclusion", "translation", "correct answer", "my answer", "the answer":
+		return false
+	}
+	return !bytes.HasPrefix(label, []byte("step ")) && !bytes.HasPrefix(label, []byte("part "))
 }
 
 // atSentenceStart reports whether position i begins the text or a sentence: walking back over spaces,
