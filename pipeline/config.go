@@ -114,7 +114,7 @@ func DefaultConfig() Config {
 		Filters:   filter.DefaultConfig(),
 		Dedupe:    dedupe.DefaultConfig(),
 		Tokenizer: TokenizerConfig{AddedTokens: []string{"<pad>", chatml.ImStart, chatml.ImEnd}},
-		Packing:   PackingConfig{SequenceLen: 16384, Excess: "drop", Algorithm: "ffd"},
+		Packing:   PackingConfig{SequenceLen: 16384, Excess: "drop", Algorithm: "bfd"},
 	}
 }
 

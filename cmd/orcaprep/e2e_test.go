@@ -7,8 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/synth"
 )
 
@@ -133,4 +137,189 @@ func TestRunOnDuckDBWrittenFileMatchesAxolotlRendering(t *testing.T) {
 			t.Fatalf("run with --workers %s is not byte-identical", w)
 		}
 	}
+}
+
+// requireLlama returns the real Llama-2 tokenizer.model and Debian's python3 with sentencepiece,
+// skipping (failing under ORCAPREP_REQUIRE_TOOLS=1) when scripts/install-test-deps.sh has not run.
+func requireLlama(t *testing.T) string {
+	t.Helper()
+	model, _ := filepath.Abs("../../testdata/llama2/tokenizer.model")
+	_, err := os.Stat(model)
+	if err == nil {
+		err = exec.Command("/usr/bin/python3", "-c", "import sentencepiece").Run()
+	}
+	if err != nil {
+		if os.Getenv("ORCAPREP_REQUIRE_TOOLS") != "" {
+			t.Fatalf("Llama-2 model and python3-sentencepiece are required (scripts/install-test-deps.sh): %v", err)
+		}
+		t.Skip("Llama-2 model or python3-sentencepiece missing; run scripts/install-test-deps.sh")
+	}
+	return model
+}
+
+type refTok struct {
+	Key        string  `json:"key"`
+	IDs        []int32 `json:"ids"`
+	TrainStart int     `json:"train_start"`
+	TrainEnd   int     `json:"train_end"`
+}
+
+// TestLlongOrcaRecipeMatchesSentencePiece runs the shipped LlongOrca recipe (packed, openorca-2023 and chatml
+// styles) on the sample with the real Llama-2 model, validates the output, and checks every packed sample cut
+// out at its position_ids reset against C++ SentencePiece's ids of its rendered row, and the label mask.
+func TestLlongOrcaRecipeMatchesSentencePiece(t *testing.T) {
+	model := requireLlama(t)
+	tmp := t.TempDir()
+	// The recipe selects files named 1M-GPT4-Augmented*: name the sample so.
+	sample := filepath.Join(tmp, "1M-GPT4-Augmented-sample.parquet")
+	b, err := os.ReadFile("../../testdata/sample/openorca-sample.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(sample, b, 0o644)
+	recs := map[string]orca.Record{}
+	seen := map[string]int{}
+	f, err := orca.Open(sample, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rg := 0; rg < f.NumRowGroups(); rg++ {
+		f.ReadRowGroup(rg, 256, false, func(rs []orca.Record) error {
+			for _, r := range rs {
+				recs[r.ID] = r
+				seen[r.ID]++
+			}
+			return nil
+		})
+	}
+	f.Close()
+
+	for _, style := range []string{"openorca-2023", "chatml"} {
+		out := filepath.Join(tmp, style)
+		cfgPath := filepath.Join(tmp, style+".yaml")
+		cfg, _ := os.ReadFile("../../configs/llongorca-7b-16k.yaml")
+		cfg = []byte(strings.Replace(string(cfg), "style: openorca-2023", "style: "+style, 1))
+		os.WriteFile(cfgPath, cfg, 0o644)
+		if code := execute([]string{"run", "--config", cfgPath, "--input", sample, "--tokenizer", model, "--out", out, "--sequence-len", "4096", "-q"}); code != 0 {
+			t.Fatalf("%s: run exited %d", style, code)
+		}
+		if code := execute([]string{"validate", out}); code != 0 {
+			t.Fatalf("%s: validate exited %d", style, code)
+		}
+		var man struct {
+			Shards []struct{ Path string } `json:"shards"`
+			Index  []struct{ Path string } `json:"index"`
+		}
+		mb, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+		json.Unmarshal(mb, &man)
+
+		// Reference ids for every sample whose id is unique in the sample.
+		var in strings.Builder
+		o := chatml.Options{Style: chatml.Style(style)}
+		for id, r := range recs {
+			if seen[id] != 1 {
+				continue
+			}
+			line, _ := json.Marshal(map[string]string{"key": id, "style": style,
+				"prompt": string(chatml.AppendPrompt(nil, &r, o)), "completion": string(chatml.AppendCompletion(nil, &r, o))})
+			in.Write(line)
+			in.WriteByte('\n')
+		}
+		cmd := exec.Command("/usr/bin/python3", "../../scripts/reference-tokenize.py", model)
+		cmd.Stdin = strings.NewReader(in.String())
+		refOut, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("reference tokenizer: %v", err)
+		}
+		ref := map[string]refTok{}
+		for _, l := range strings.Split(strings.TrimSpace(string(refOut)), "\n") {
+			var r refTok
+			json.Unmarshal([]byte(l), &r)
+			ref[r.Key] = r
+		}
+
+		checked := 0
+		for s := range man.Shards {
+			rows := readZstdLines(t, filepath.Join(out, man.Shards[s].Path))
+			idx := readZstdLines(t, filepath.Join(out, man.Index[s].Path))
+			for i := range rows {
+				var row struct {
+					InputIDs    []int32 `json:"input_ids"`
+					Labels      []int32 `json:"labels"`
+					PositionIDs []int32 `json:"position_ids"`
+				}
+				var ix struct {
+					IDs []string `json:"ids"`
+				}
+				json.Unmarshal(rows[i], &row)
+				json.Unmarshal(idx[i], &ix)
+				var starts []int
+				for p, v := range row.PositionIDs {
+					if v == 0 {
+						starts = append(starts, p)
+					}
+				}
+				for k, st := range starts {
+					end := len(row.InputIDs)
+					if k+1 < len(starts) {
+						end = starts[k+1]
+					}
+					want, ok := ref[ix.IDs[k]]
+					if !ok {
+						continue // duplicated id in the sample: ambiguous source row
+					}
+					got := row.InputIDs[st:end]
+					if !equal32(got, want.IDs) {
+						t.Fatalf("%s %s: ids differ from SentencePiece\n got %v\nwant %v", style, ix.IDs[k], got, want.IDs)
+					}
+					for p, l := range row.Labels[st:end] {
+						trained := p >= want.TrainStart && p < want.TrainEnd
+						if (trained && l != got[p]) || (!trained && l != -100) {
+							t.Fatalf("%s %s: label %d at %d, trained span [%d,%d)", style, ix.IDs[k], l, p, want.TrainStart, want.TrainEnd)
+						}
+					}
+					checked++
+				}
+			}
+		}
+		if checked < 1800 {
+			t.Fatalf("%s: only %d samples checked", style, checked)
+		}
+	}
+}
+
+func equal32(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func readZstdLines(t *testing.T, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var out [][]byte
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 1<<26)
+	for sc.Scan() {
+		out = append(out, append([]byte(nil), sc.Bytes()...))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
