@@ -2,11 +2,15 @@ package tokenizer
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"unicode/utf8"
 )
 
-var markBytes = []byte(wsMark)
+var (
+	markBytes = []byte(wsMark)
+	negInf    = float32(math.Inf(-1))
+)
 
 // Default bounds of an Encoder's segment cache, per generation (there are two). Keys are at most cacheMaxKey bytes
 // and every byte yields at most one id, so both generations together hold at most about
@@ -26,11 +30,12 @@ const (
 // Encoder turns text into ids with a Tokenizer. It owns scratch buffers and a bounded per-segment cache, so it is
 // not safe for concurrent use: create one per goroutine with Tokenizer.NewEncoder.
 type Encoder struct {
-	t     *Tokenizer
-	norm  []byte
-	syms  []symbol
-	cands []cand
-	heap  []heapItem
+	t    *Tokenizer
+	norm []byte
+	syms []symbol
+	prio []float32
+	mid  []int32
+	heap []heapItem
 
 	// Two generations of segment → ids: lookups try cache, then oldCache; when cache is full it becomes oldCache.
 	cache, oldCache map[string]span
@@ -50,12 +55,6 @@ type symbol struct {
 	start, end int32
 	prev, next int32
 	frozen     bool // matched a USER_DEFINED piece; never merges further (as SentencePiece's prefix matcher)
-}
-
-// cand is the merge available for the adjacent pair starting at a symbol, in the array scan.
-type cand struct {
-	m  merge
-	ok bool
 }
 
 // heapItem is a candidate merge of symbols left and right, valid while both still have ids lid and rid.
@@ -282,36 +281,47 @@ func (e *Encoder) mergeSmall(syms []symbol) []symbol {
 	if n < 2 {
 		return syms
 	}
-	cands := e.cands[:0]
+	// prio[i] is the priority of merging syms[i] and syms[i+1] (-Inf: none) and mid[i] the merged id. Load rejects
+	// non-finite scores, so -Inf never stands for a real merge.
+	prio, mid := e.prio[:0], e.mid[:0]
 	for i := 0; i+1 < n; i++ {
 		m, ok := t.lookup(&syms[i], &syms[i+1])
-		cands = append(cands, cand{m, ok})
+		if !ok {
+			m.priority = negInf
+		}
+		prio, mid = append(prio, m.priority), append(mid, m.id)
 	}
 	for {
-		best := -1
-		var bp float32
-		for i := range cands {
-			if cands[i].ok && (best < 0 || cands[i].m.priority > bp) {
-				best, bp = i, cands[i].m.priority
+		best, bp := -1, negInf
+		for i, p := range prio {
+			if p > bp { // strict: the leftmost of equal priorities wins
+				best, bp = i, p
 			}
 		}
 		if best < 0 {
 			break
 		}
-		syms[best].id = cands[best].m.id
+		syms[best].id = mid[best]
 		syms[best].end = syms[best+1].end
 		syms = append(syms[:best+1], syms[best+2:]...)
-		cands = append(cands[:best], cands[best+1:]...)
+		prio = append(prio[:best], prio[best+1:]...)
+		mid = append(mid[:best], mid[best+1:]...)
 		if best > 0 {
 			m, ok := t.lookup(&syms[best-1], &syms[best])
-			cands[best-1] = cand{m, ok}
+			if !ok {
+				m.priority = negInf
+			}
+			prio[best-1], mid[best-1] = m.priority, m.id
 		}
-		if best < len(cands) {
+		if best < len(prio) {
 			m, ok := t.lookup(&syms[best], &syms[best+1])
-			cands[best] = cand{m, ok}
+			if !ok {
+				m.priority = negInf
+			}
+			prio[best], mid[best] = m.priority, m.id
 		}
 	}
-	e.cands = cands
+	e.prio, e.mid = prio, mid
 	return syms
 }
 

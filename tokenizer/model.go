@@ -234,6 +234,9 @@ func loadSPM(data []byte) (*Tokenizer, error) {
 		if p.piece == "" {
 			return nil, fmt.Errorf("piece %d is empty", i)
 		}
+		if math.IsNaN(float64(p.score)) || math.IsInf(float64(p.score), 0) {
+			return nil, fmt.Errorf("piece %d %q has a non-finite score", i, p.piece)
+		}
 		if !utf8.ValidString(p.piece) {
 			return nil, fmt.Errorf("piece %d is not valid UTF-8", i)
 		}
