@@ -236,6 +236,7 @@ func TestRefusalPhrases(t *testing.T) {
 		"Important: As an AI, I cannot give medical advice.",               // one label line is not a dialogue
 		"\"I'm sorry, but I cannot help with that.\"",                      // a response that is one quotation
 		"Step 1: Read the text.\nStep 2: As an AI, I can't open the link.", // step labels are not speakers
+		"The dogs' owner asked. I'm sorry, but I can't help with that.",    // a possessive is not a quote
 	}
 	misses := []string{
 		"A language model is a statistical model of text.",
@@ -250,6 +251,7 @@ func TestRefusalPhrases(t *testing.T) {
 		"The word 'sorry' is an adjective.",
 		"Sam: Are you coming tonight?\nAlex: I'm sorry, but I can't, I have to work late.\nSam: No problem!",
 		"\"I'm sorry, I can't stay,\" I said, and closed the door.",
+		"The tweet says: 'Sorry guys, I can't come tonight' so the label is sad.",
 	}
 	for _, s := range hits {
 		if _, ok := c.MatchRefusal(s); !ok {

@@ -46,7 +46,7 @@ func loadHeldout(t testing.TB, name string) []heldoutItem {
 // refusal_heldout.jsonl was used for one round of phrase-set tuning (quoted speech, "help but", contractions);
 // refusal_heldout2.jsonl was written afterwards and its figures are reported untuned.
 func TestRefusalHeldOut(t *testing.T) {
-	for _, name := range []string{"refusal_heldout.jsonl", "refusal_heldout2.jsonl"} {
+	for _, name := range []string{"refusal_heldout.jsonl", "refusal_heldout2.jsonl", "refusal_heldout3.jsonl"} {
 		t.Run(name, func(t *testing.T) { testHeldOut(t, name) })
 	}
 }

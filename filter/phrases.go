@@ -23,6 +23,7 @@ var builtinRefusalPhrases = []string{
 	"as (a|an) (large |)(ai |artificial intelligence |)language model ~fp7",
 	"as (a|an) (ai|artificial intelligence) (model|chatbot|program|system|text-based model|text model) ~fp7",
 	"as (a|an) (text-based|digital|virtual) (ai|model|ai assistant|ai model|assistant) ~fp7",
+	"as (a|an) (ai|artificial intelligence|ai assistant|ai model|language model) (developed|created|trained|designed|built|made) by ~fp7",
 	// --- "As an AI(, assistant), I …": only a limitation makes it a disclaimer ---
 	"as (a|an) (ai|artificial intelligence)( assistant| helper| bot|) ~lim7",
 	"being (a|an) (ai|artificial intelligence|language model|ai language model) ~lim7",
@@ -41,7 +42,7 @@ var builtinRefusalPhrases = []string{
 	"i (do not|don't|cannot|can't|can not) (have|possess|experience) (personal |human |)(emotions|feelings|consciousness|opinions|beliefs|preferences|desires|subjective experiences|a physical (body|form|presence)|physical (form|body|presence)|a body)",
 	"i (do not|don't) (have|possess) personal experiences",
 	"i (do not|don't) have (the |)(ability|capability|capacity) to (browse|access|see|view|hear|listen|watch|feel|experience|perceive|physically|interact|predict|remember|recall|store|taste|smell|touch|form|hold|express|provide real-time|search|look up|open|visit|click|retrieve|download)",
-	"i (do not|don't) have (direct |)access to (real-time|real time|the internet|internet|the web|current|live|external|up-to-date|personal|private|your|browsing|online|databases|specific|that information|this information)",
+	"i (do not|don't) have (direct |)access to (real-time|real time|the internet|internet|the web|current|live|external|up-to-date|personal|private|your|browsing|online|databases|specific|that information|this information|weather|news|the news|today's|stock|market data|search engines|the current)",
 	"i (do not|don't) have (real-time|real time|live|up-to-date) (data|information|access|capabilities|knowledge|browsing)",
 	"i (cannot|can't|can not|am unable to|'m unable to|am not able to|'m not able to) (browse|access the internet|access real-time|access external|access current|access live|access personal|access your|access links|access websites|access the web|access specific|access databases|surf the|see images|see the image|view images|view the image|watch videos|watch the video|listen to audio|physically|feel emotions|experience emotions|have personal|form opinions|form personal|provide personal opinions|provide real-time|provide current|open links|click on|visit websites|look at the image)",
 	"i can only (provide|process|understand|respond|communicate|generate) (text|written|in text|through text|with text|text-based)",

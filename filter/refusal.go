@@ -352,13 +352,30 @@ func insideQuotes(buf []byte, i int) bool {
 			n++
 		}
 	}
-	if n%2 == 0 {
-		return false
+	if n%2 == 1 {
+		return !(buf[0] == '"' && buf[len(buf)-1] == '"' && bytes.Count(buf, []byte{'"'}) == 2)
 	}
-	if buf[0] == '"' && buf[len(buf)-1] == '"' && bytes.Count(buf, []byte{'"'}) == 2 {
-		return false
+	// Single quotes double as apostrophes, so only count quote-like ones: an opening quote follows a space,
+	// bracket or colon and precedes a letter; a closing one follows a non-space and precedes a space,
+	// punctuation or the end. "can't" and "I'm" are neither.
+	depth := 0
+	for j := 0; j < i; j++ {
+		if buf[j] != '\'' {
+			continue
+		}
+		before := byte(' ')
+		if j > 0 {
+			before = buf[j-1]
+		}
+		after := buf[j+1] // j < i <= len(buf)-1 since the hit starts at i
+		switch {
+		case (before == ' ' || before == '(' || before == ':' || before == '\n') && isWordByte(after):
+			depth++
+		case before != ' ' && !isWordByte(after) && depth > 0:
+			depth--
+		}
 	}
-	return true
+	return depth > 0 && !(buf[0] == '\'' && buf[len(buf)-1] == '\'')
 }
 
 // speakerLine reports whether the line holding position i is a turn of a generated dialogue: it starts with a
