@@ -128,19 +128,81 @@ func (e *Encoder) AppendEncodeRaw(dst []int32, text string) []int32 {
 	return e.appendPiece(dst, text, true)
 }
 
-// appendPiece normalizes one piece of text as SentencePiece does (optional dummy prefix, ' ' → '▁', malformed
-// UTF-8 bytes → U+FFFD each, and remove_extra_whitespaces when the model asks for it: no leading spaces, runs of
-// spaces as one, no trailing '▁') and encodes it.
+// appendPiece encodes one piece of text (no special tokens inside) with or without the dummy prefix.
+//
+// Where cutting is exact (Tokenizer.cacheExact) the raw text is cut into segments before every run of ' ' or
+// literal '▁' that follows another character, the same cuts as in the normalized text. Segments are looked up in
+// the cache by their raw bytes, so a hit costs neither normalization nor BPE. A raw key is unambiguous: segments
+// after the first always start with ' ' or '▁', and a first segment is cached only when it gets the dummy prefix
+// and does not start with one, so it can never share a key with a later segment.
 func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
+	t := e.t
+	prefix := t.addPrefix && (first || !t.firstOnly)
+	if !t.cacheExact || e.noSegment || t.collapseWS {
+		n := e.normalize(e.norm[:0], text, prefix)
+		e.norm = n
+		if !t.cacheExact || e.noSegment {
+			return e.bpe(dst, n)
+		}
+		return e.appendNormalizedSegments(dst, n)
+	}
+	if text == "" {
+		return dst
+	}
+	segStart, prevMark := 0, false
+	for i := 0; i < len(text); {
+		mark, size := false, 1
+		switch c := text[i]; {
+		case c == ' ':
+			mark = true
+		case c == 0xE2 && i+2 < len(text) && text[i+1] == 0x96 && text[i+2] == 0x81:
+			mark, size = true, 3
+		}
+		if mark && !prevMark && i > segStart {
+			dst = e.rawSegment(dst, text[segStart:i], segStart == 0, prefix)
+			segStart = i
+		}
+		prevMark = mark
+		i += size
+	}
+	return e.rawSegment(dst, text[segStart:], segStart == 0, prefix)
+}
+
+// rawSegment encodes one raw segment, through the cache when its key is unambiguous and short enough.
+func (e *Encoder) rawSegment(dst []int32, seg string, first, prefix bool) []int32 {
+	withPrefix := first && prefix
+	cacheable := e.cache != nil && len(seg) <= cacheMaxKey &&
+		(!first || (prefix && seg[0] != ' ' && !strings.HasPrefix(seg, wsMark)))
+	if !cacheable {
+		e.norm = e.normalize(e.norm[:0], seg, withPrefix)
+		return e.bpe(dst, e.norm)
+	}
+	if s, ok := e.cache[seg]; ok {
+		return append(dst, e.arena[s.off:s.off+s.n]...)
+	}
+	mark := len(dst)
+	if s, ok := e.oldCache[seg]; ok {
+		dst = append(dst, e.oldArena[s.off:s.off+s.n]...) // promote: frequent segments survive a generation change
+	} else {
+		e.norm = e.normalize(e.norm[:0], seg, withPrefix)
+		dst = e.bpe(dst, e.norm)
+	}
+	e.store(strings.Clone(seg), dst[mark:]) // clone: the key must not pin the caller's whole text
+	return dst
+}
+
+// normalize appends text as SentencePiece normalizes it to n: optional dummy prefix, ' ' → '▁', malformed UTF-8
+// bytes → U+FFFD each, and remove_extra_whitespaces when the model asks for it (no leading spaces, runs of spaces
+// as one, no trailing '▁').
+func (e *Encoder) normalize(n []byte, text string, prefix bool) []byte {
 	t := e.t
 	if t.collapseWS {
 		text = strings.TrimLeft(text, " ")
 	}
 	if text == "" {
-		return dst
+		return n
 	}
-	n := e.norm[:0]
-	if t.addPrefix && (first || !t.firstOnly) {
+	if prefix {
 		n = append(n, wsMark...)
 	}
 	prevSpace := true
@@ -173,11 +235,12 @@ func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 			n = n[:len(n)-len(markBytes)]
 		}
 	}
-	e.norm = n
-	if !t.cacheExact || e.noSegment {
-		return e.bpe(dst, n)
-	}
-	// Cut before every '▁'-run that follows another character; Tokenizer.cacheExact makes each cut exact.
+	return n
+}
+
+// appendNormalizedSegments cuts normalized text before every '▁'-run that follows another character and encodes
+// each segment (used for remove_extra_whitespaces models, whose raw text does not map segment by segment).
+func (e *Encoder) appendNormalizedSegments(dst []int32, n []byte) []int32 {
 	segStart := 0
 	for i := 0; i < len(n); {
 		j := bytes.Index(n[i:], markBytes)
@@ -196,7 +259,7 @@ func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 
 // segment encodes one cache segment, through the cache when it is short enough to be worth keeping.
 func (e *Encoder) segment(dst []int32, seg []byte) []int32 {
-	if e.cache == nil || len(seg) > cacheMaxKey {
+	if e.cache == nil || len(seg) > cacheMaxKey || len(seg) == 0 {
 		return e.bpe(dst, seg)
 	}
 	if s, ok := e.cache[string(seg)]; ok {
@@ -204,11 +267,16 @@ func (e *Encoder) segment(dst []int32, seg []byte) []int32 {
 	}
 	mark := len(dst)
 	if s, ok := e.oldCache[string(seg)]; ok {
-		dst = append(dst, e.oldArena[s.off:s.off+s.n]...) // promote: frequent segments survive a generation change
+		dst = append(dst, e.oldArena[s.off:s.off+s.n]...)
 	} else {
 		dst = e.bpe(dst, seg)
 	}
-	ids := dst[mark:]
+	e.store(string(seg), dst[mark:])
+	return dst
+}
+
+// store caches ids under key, starting a new generation when the current one is full.
+func (e *Encoder) store(key string, ids []int32) {
 	if len(e.cache) >= e.maxEntries || len(e.arena)+len(ids) > e.maxIDs {
 		// New generation: the full one becomes the old one, the old one is emptied and reused.
 		e.cache, e.oldCache = e.oldCache, e.cache
@@ -218,9 +286,8 @@ func (e *Encoder) segment(dst []int32, seg []byte) []int32 {
 		}
 		clear(e.cache)
 	}
-	e.cache[string(seg)] = span{off: uint32(len(e.arena)), n: uint32(len(ids))}
+	e.cache[key] = span{off: uint32(len(e.arena)), n: uint32(len(ids))}
 	e.arena = append(e.arena, ids...)
-	return dst
 }
 
 // bpe runs SentencePiece's BPE on normalized text seg and appends the resulting ids: start from characters (or
