@@ -2,12 +2,11 @@ package pipeline
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"path/filepath"
-	"sort"
 	"time"
 
+	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/report"
 	"github.com/orcaprep/orcaprep/shard"
 	"github.com/orcaprep/orcaprep/stats"
 )
@@ -90,6 +89,13 @@ func (r *runner) finish(o Options, start time.Time) (*Result, error) {
 	if err := writeFileAtomic(axo, []byte(axolotlYAML(r.cfg, outAbs, m.Shards, r.tokInfo))); err != nil {
 		return nil, err
 	}
+	html, err := r.st.path("report.html")
+	if err != nil {
+		return nil, err
+	}
+	if err := report.WriteFile(html, s, report.HTML); err != nil {
+		return nil, exitcode.With(exitcode.Output, err)
+	}
 	if err := r.st.writeJSON("manifest.json", m); err != nil {
 		return nil, err
 	}
@@ -104,33 +110,6 @@ func nonNil(s []shard.Info) []shard.Info {
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
-
-// WriteSummary prints the short ledger table shown at the end of a run.
-func WriteSummary(w io.Writer, s *Stats, out string) {
-	l := s.Ledger
-	fmt.Fprintf(w, "orcaprep: %d rows read, %d kept, %d dropped → %s (%.1fs, %.0f rows/s)\n",
-		l.RowsRead, l.RowsKept, l.DroppedTotal(), out, s.Timing.Seconds, s.Timing.RowsPerSec)
-	if len(l.Dropped) > 0 {
-		fmt.Fprintf(w, "  %-22s %10s\n", "dropped because", "rows")
-		for _, k := range stats.SortedKeys(l.Dropped) {
-			fmt.Fprintf(w, "  %-22s %10d\n", k, l.Dropped[k])
-		}
-	}
-	fmt.Fprintf(w, "  %-8s %10s %10s\n", "submix", "read", "kept")
-	for _, k := range sortedSubmixes(l) {
-		c := l.BySubmix[k]
-		fmt.Fprintf(w, "  %-8s %10d %10d\n", k, c.Read, c.Kept)
-	}
-}
-
-func sortedSubmixes(l *stats.Ledger) []string {
-	ks := make([]string, 0, len(l.BySubmix))
-	for k := range l.BySubmix {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
 
 func (r *runner) packStats() *stats.PackingStat {
 	if r.packer == nil || r.packer.stats == nil {

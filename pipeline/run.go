@@ -17,6 +17,7 @@ import (
 	"github.com/orcaprep/orcaprep/filter"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/progress"
+	"github.com/orcaprep/orcaprep/report"
 	"github.com/orcaprep/orcaprep/shard"
 	"github.com/orcaprep/orcaprep/stats"
 	"github.com/orcaprep/orcaprep/tokenizer"
@@ -151,7 +152,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	ok = true
 	if o.Stdout != nil {
-		WriteSummary(o.Stdout, res.Stats, cfg.Out)
+		if err := report.WriteText(o.Stdout, res.Stats); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Stdout, "\nwrote %s (report.html, stats.json, manifest.json, axolotl.yaml)\n", res.Out)
 	}
 	return res, nil
 }
@@ -535,7 +539,8 @@ func (r *runner) merge(b *batch) error {
 		sub := rec.Submix()
 		r.ledger.Read(sub)
 		r.countNulls(rec)
-		for s := 0; s < it.stage && s < len(stageOrder); s++ {
+		// Worker-side stages the row passed; dedupe and tokens are decided below, in order.
+		for s := 0; s < min(it.stage, stDedupe); s++ {
 			r.ledger.Pass(stageOrder[s])
 		}
 		if it.reason != "" {

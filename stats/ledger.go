@@ -108,7 +108,8 @@ func (l *Ledger) DroppedTotal() int64 {
 }
 
 // Check verifies that the counts add up: rows_read == rows_kept + Σ dropped, per submix and overall,
-// and that each stage's in == out + dropped. A violation is a bug in orcaprep and fails the run.
+// each stage's in == out + dropped, stages chain (first in == rows_read, each in == previous out) and the
+// last stage's out == rows_kept. A violation is a bug in orcaprep and fails the run.
 func (l *Ledger) Check() error {
 	if got := l.RowsKept + l.DroppedTotal(); got != l.RowsRead {
 		return fmt.Errorf("ledger does not add up: rows_read %d != rows_kept %d + dropped %d", l.RowsRead, l.RowsKept, l.DroppedTotal())
@@ -129,7 +130,15 @@ func (l *Ledger) Check() error {
 	if read != l.RowsRead || kept != l.RowsKept {
 		return fmt.Errorf("ledger does not add up: submixes read %d kept %d, totals %d/%d", read, kept, l.RowsRead, l.RowsKept)
 	}
-	for _, s := range l.Stages {
+	// Stages form a chain: every row read enters the first stage, and each stage gets what the one before let out.
+	for i, s := range l.Stages {
+		want := l.RowsRead
+		if i > 0 {
+			want = l.Stages[i-1].Out
+		}
+		if s.In != want {
+			return fmt.Errorf("ledger does not add up: stage %s saw %d rows, %d reached it", s.Name, s.In, want)
+		}
 		var d int64
 		for _, v := range s.Dropped {
 			d += v
@@ -137,6 +146,9 @@ func (l *Ledger) Check() error {
 		if s.Out+d != s.In {
 			return fmt.Errorf("ledger does not add up for stage %s: in %d != out %d + dropped %d", s.Name, s.In, s.Out, d)
 		}
+	}
+	if n := len(l.Stages); n > 0 && l.Stages[n-1].Out != l.RowsKept {
+		return fmt.Errorf("ledger does not add up: last stage %s let %d rows out, %d kept", l.Stages[n-1].Name, l.Stages[n-1].Out, l.RowsKept)
 	}
 	return nil
 }

@@ -43,4 +43,14 @@ func TestLedgerDetectsLoss(t *testing.T) {
 	if err := l2.Check(); err == nil {
 		t.Fatal("stage imbalance not detected")
 	}
+	// A row counted twice by a stage balances that stage but breaks the chain.
+	l3 := NewLedger("a", "b")
+	l3.Read("cot")
+	l3.Pass("a")
+	l3.Pass("b")
+	l3.Pass("b")
+	l3.Keep("cot")
+	if err := l3.Check(); err == nil || !strings.Contains(err.Error(), "stage b saw 2 rows") {
+		t.Fatalf("double-counted stage not detected: %v", err)
+	}
 }
