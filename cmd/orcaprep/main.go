@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -58,16 +60,23 @@ func main() {
 	os.Exit(execute(os.Args[1:]))
 }
 
-// execute runs the CLI with args and returns the process exit code. Errors are printed here, once,
+// execute runs the CLI with the process's standard streams.
+func execute(args []string) int { return executeWith(args, os.Stdout, os.Stderr) }
+
+// executeWith runs the CLI with args and returns the process exit code. Errors are printed here, once,
 // so that every command reports failures the same way.
-func execute(args []string) int {
+func executeWith(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rootCmd.SetArgs(args)
-	// cobra keeps a subcommand's context from its first execution; tests call execute repeatedly.
+	rootCmd.SetOut(stdout)
+	rootCmd.SetErr(stderr)
+	// cobra keeps a subcommand's context and flag values from an earlier execution; tests call execute repeatedly.
 	for _, c := range rootCmd.Commands() {
 		c.SetContext(ctx)
+		resetFlags(c.Flags())
 	}
+	resetFlags(rootCmd.PersistentFlags())
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitcode.With(exitcode.Usage, err)
 	})
@@ -79,7 +88,7 @@ func execute(args []string) int {
 	if code == exitcode.Failure && isUsageError(err) {
 		code = exitcode.Usage
 	}
-	fmt.Fprintf(os.Stderr, "orcaprep: %v\n", err)
+	fmt.Fprintf(stderr, "orcaprep: %v\n", err)
 	return code
 }
 
@@ -92,4 +101,18 @@ func isUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// resetFlags puts every flag back to its default, as in a fresh process.
+func resetFlags(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed {
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				sv.Replace(nil)
+			} else {
+				f.Value.Set(f.DefValue)
+			}
+			f.Changed = false
+		}
+	})
 }
