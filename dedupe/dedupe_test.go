@@ -275,7 +275,10 @@ func TestMemoryPerKeptRow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a 200k-row index")
 	}
-	const n = 200000
+	n := 200000
+	if raceEnabled {
+		n = 30000
+	}
 	for _, reserve := range []bool{true, false} {
 		cfg := DefaultConfig()
 		ix, err := NewIndex(cfg)

@@ -186,7 +186,7 @@ func (ix *Index) Stats() IndexStats {
 
 // ---- chunked storage: grows without doubling a big slice (no 2× transient, no slack beyond one chunk) ----
 
-const chunkShift = 14
+const chunkShift = 10 // 1024 rows per chunk: at most 1023 rows of slack
 const chunkLen = 1 << chunkShift
 
 type chunked[T any] struct {

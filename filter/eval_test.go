@@ -26,7 +26,7 @@ func TestCurationEval(t *testing.T) {
 		}
 		rows = n
 	}
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		rows = 10000
 	}
 	chain, err := filter.New(filter.DefaultConfig())
@@ -186,6 +186,9 @@ func wordJaccard5(a, b string) float64 {
 // short answers (synth makes some "Yes"/"(B)"-style responses, which short_response drops by design).
 func TestCurationEvalOptional(t *testing.T) {
 	rows := 20000
+	if testing.Short() || raceEnabled {
+		rows = 5000
+	}
 	cfg := filter.DefaultConfig()
 	cfg.NonASCII.Enabled = true
 	cfg.TooLong.Enabled = true
