@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/exitcode"
@@ -148,7 +147,7 @@ func appendLabels(dst []byte, ids []int32, start, end int) []byte {
 			dst = append(dst, "-100"...)
 			continue
 		}
-		dst = strconv.AppendInt(dst, int64(id), 10)
+		dst = shard.AppendInt32(dst, id)
 	}
 	return append(dst, ']')
 }

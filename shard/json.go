@@ -63,14 +63,52 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// AppendInt32s appends a JSON array of integers.
+// AppendInt32s appends a JSON array of integers. Token arrays are most of a tokenized shard's bytes, so
+// small values (token ids, -100 labels) take a fast path that writes digits straight from a table.
 func AppendInt32s(dst []byte, v []int32) []byte {
 	dst = append(dst, '[')
 	for i, x := range v {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendInt(dst, int64(x), 10)
+		dst = AppendInt32(dst, x)
 	}
 	return append(dst, ']')
+}
+
+// digits2 holds "00".."99".
+const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// AppendInt32 appends x in decimal, as strconv.AppendInt does.
+func AppendInt32(dst []byte, x int32) []byte {
+	if x < 0 {
+		if x == -100 {
+			return append(dst, "-100"...)
+		}
+		return strconv.AppendInt(dst, int64(x), 10)
+	}
+	u := uint32(x)
+	if u < 10 {
+		return append(dst, byte('0'+u))
+	}
+	var buf [10]byte
+	i := len(buf)
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		i -= 2
+		buf[i], buf[i+1] = digits2[r], digits2[r+1]
+		u = q
+	}
+	if u >= 10 {
+		r := u * 2
+		i -= 2
+		buf[i], buf[i+1] = digits2[r], digits2[r+1]
+	} else {
+		i--
+		buf[i] = byte('0' + u)
+	}
+	return append(dst, buf[i:]...)
 }

@@ -3,6 +3,7 @@ package shard
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"testing"
 )
 
@@ -41,5 +42,19 @@ func TestAppendInt32s(t *testing.T) {
 	}
 	if got := string(AppendInt32s(nil, nil)); got != "[]" {
 		t.Fatal(got)
+	}
+}
+
+func TestAppendInt32MatchesStrconv(t *testing.T) {
+	for _, x := range []int32{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 29871, 32001, 32002, 65535, 99999, 100000, 1234567,
+		2147483647, -1, -100, -101, -2147483648} {
+		if got, want := string(AppendInt32(nil, x)), strconv.Itoa(int(x)); got != want {
+			t.Fatalf("%d: %s", x, got)
+		}
+	}
+	for x := int32(0); x < 200000; x += 7 {
+		if got, want := string(AppendInt32(nil, x)), strconv.Itoa(int(x)); got != want {
+			t.Fatalf("%d: %s", x, got)
+		}
 	}
 }
