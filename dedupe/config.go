@@ -5,40 +5,40 @@ import (
 	"math"
 )
 
-// Config is the `dedupe:` section of the orcaprep YAML config.
+// Config is the `dedupe:` section of the orcaprep YAML config (JSON tags match, for the manifest).
 type Config struct {
-	Exact ExactConfig `yaml:"exact"`
-	Near  NearConfig  `yaml:"near"`
+	Exact ExactConfig `yaml:"exact" json:"exact"`
+	Near  NearConfig  `yaml:"near" json:"near"`
 }
 
 // ExactConfig configures exact-duplicate removal on a normalized key over Fields.
 type ExactConfig struct {
-	Enabled bool     `yaml:"enabled"`
-	Fields  []string `yaml:"fields"`
+	Enabled bool     `yaml:"enabled" json:"enabled"`
+	Fields  []string `yaml:"fields" json:"fields"`
 }
 
 // NearConfig configures MinHash-LSH near-duplicate removal over word NGram shingles of Fields.
 type NearConfig struct {
-	Enabled bool     `yaml:"enabled"`
-	Fields  []string `yaml:"fields"`
+	Enabled bool     `yaml:"enabled" json:"enabled"`
+	Fields  []string `yaml:"fields" json:"fields"`
 	// NGram is the shingle length in words.
-	NGram int `yaml:"ngram"`
+	NGram int `yaml:"ngram" json:"ngram"`
 	// Threshold is the word-n-gram Jaccard similarity at and above which a row is a near duplicate.
-	Threshold float64 `yaml:"threshold"`
+	Threshold float64 `yaml:"threshold" json:"threshold"`
 	// ConfirmThreshold is the estimated Jaccard a candidate must reach to be dropped. 0 (the default) sets it
 	// to Threshold minus 1.5 standard deviations of the estimator at Threshold, so that pairs at the threshold
 	// are still caught (recall) while pairs well below it are not (see README.md).
-	ConfirmThreshold float64 `yaml:"confirm_threshold"`
+	ConfirmThreshold float64 `yaml:"confirm_threshold" json:"confirm_threshold"`
 	// NumPerm is the number of MinHash values (one-permutation-hashing bins); a power of two.
-	NumPerm int `yaml:"num_perm"`
+	NumPerm int `yaml:"num_perm" json:"num_perm"`
 	// Bands × Rows of the signature feed the LSH index (Bands*Rows <= NumPerm).
-	Bands int `yaml:"bands"`
-	Rows  int `yaml:"rows"`
+	Bands int `yaml:"bands" json:"bands"`
+	Rows  int `yaml:"rows" json:"rows"`
 	// SigBits is how many low bits of each MinHash value are kept per row for confirming candidates
 	// (b-bit MinHash): 1, 2, 4, 8 or 16.
-	SigBits int `yaml:"sig_bits"`
+	SigBits int `yaml:"sig_bits" json:"sig_bits"`
 	// Seed makes the hash family; the same seed gives the same result on every machine.
-	Seed uint64 `yaml:"seed"`
+	Seed uint64 `yaml:"seed" json:"seed"`
 }
 
 // Field names usable in fields lists.
