@@ -53,54 +53,89 @@ func ExactKey(cfg ExactConfig, r *orca.Record) Key {
 	return k
 }
 
-// appendNormalized appends the key normal form of s to dst.
+// appendNormalized appends the key normal form of s to dst: NFKC, full case folding, NFKC again (folding can
+// denormalize), whitespace runs collapsed to one space, trimmed.
+//
+// Only the non-ASCII islands go through Unicode normalization: the text is cut just before an ASCII character
+// that is followed by another ASCII character (or ends the text). Such a cut is a normalization boundary — an
+// ASCII character is a starter that never composes with what precedes it, and one followed by ASCII takes no
+// combining mark — and case folding is context-free, so normalizing island by island equals normalizing the
+// whole text (FuzzNormalizeIslands checks this against the whole-text form). The ASCII character just before
+// an island goes with it, since the island may start with a combining mark for it. Text with an occasional
+// curly quote thus costs about what pure ASCII does.
 func appendNormalized(dst []byte, s string) []byte {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+	var w wsWriter
+	i := 0
+	for i < len(s) {
+		j := i
+		for j < len(s) && s[j] < utf8.RuneSelf {
+			j++
 		}
+		if j == len(s) {
+			return w.append(dst, s[i:])
+		}
+		start := j
+		if start > i {
+			start-- // the ASCII character before the island may combine with it
+		}
+		dst = w.append(dst, s[i:start])
+		end := len(s)
+		for k := j; k < len(s); k++ {
+			if s[k] < utf8.RuneSelf && (k+1 == len(s) || s[k+1] < utf8.RuneSelf) {
+				end = k
+				break
+			}
+		}
+		dst = w.append(dst, normalizeUnicode(s[start:end]))
+		i = end
 	}
-	if !ascii {
-		// NFKC first (ﬁ→fi, full-width→ASCII), then full case folding (ß→ss), then NFKC again because
-		// folding can denormalize. Only rows with non-ASCII text pay for this.
-		s = norm.NFKC.String(s)
-		cp := casers.Get().(*cases.Caser)
-		s = cp.String(s)
-		casers.Put(cp)
-		s = norm.NFKC.String(s)
-	}
-	space := false
-	started := false
+	return dst
+}
+
+// normalizeUnicode is the Unicode part of the key normal form: NFKC (ﬁ→fi, full-width→ASCII), full case
+// folding (ß→ss), NFKC again.
+func normalizeUnicode(s string) string {
+	s = norm.NFKC.String(s)
+	cp := casers.Get().(*cases.Caser)
+	s = cp.String(s)
+	casers.Put(cp)
+	return norm.NFKC.String(s)
+}
+
+// wsWriter lower-cases ASCII letters, collapses whitespace runs to one space and trims, across calls.
+type wsWriter struct {
+	space, started bool
+}
+
+func (w *wsWriter) append(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
 			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' {
-				space = true
+				w.space = true
 				continue
 			}
 			if c >= 'A' && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			if space && started {
+			if w.space && w.started {
 				dst = append(dst, ' ')
 			}
-			space, started = false, true
+			w.space, w.started = false, true
 			dst = append(dst, c)
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsSpace(r) {
-			space = true
+			w.space = true
 			i += size
 			continue
 		}
-		if space && started {
+		if w.space && w.started {
 			dst = append(dst, ' ')
 		}
-		space, started = false, true
+		w.space, w.started = false, true
 		dst = append(dst, s[i:i+size]...)
 		i += size
 	}
