@@ -175,8 +175,8 @@ func histogramChart(g lengthGroup) chart {
 		}
 	}
 	// Decade ticks on the x axis.
-	for v := int64(1); v <= hi*10; v *= 10 {
-		if v < lo || v > hi {
+	for v := int64(1); v <= hi && v > 0; v *= 10 { // v > 0: stop before v*10 overflows
+		if v < lo {
 			continue
 		}
 		c.Lines = append(c.Lines, line{x(v), bottom, x(v), bottom + 5, "axis"})
