@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Install Debian's headless-capable Chromium for the HTML report screenshot test (stats/screenshot_test.go).
-# Idempotent: does nothing when a chromium binary is already on PATH. Needs root (CI and dev machines run as root).
+# Install the tools the report tests use (report/screenshot_test.go, report/gfm_test.go):
+#   chromium    Debian's headless-capable Chromium, to screenshot the HTML report
+#   cmark-gfm   GitHub's Markdown renderer, to check that the Markdown report renders as tables
+# Idempotent: installs only what is missing. Needs root (CI and dev machines run as root) or sudo.
 set -euo pipefail
-for b in chromium chromium-browser; do
-	if command -v "$b" >/dev/null 2>&1; then
-		echo "install-chromium: $b already installed ($(command -v "$b"))"
-		exit 0
-	fi
-done
+need=()
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+	# fonts-dejavu-core gives the screenshots real glyphs; chromium alone may render text as boxes.
+	need+=(chromium fonts-dejavu-core)
+fi
+if ! command -v cmark-gfm >/dev/null 2>&1; then
+	need+=(cmark-gfm)
+fi
+if [ ${#need[@]} -eq 0 ]; then
+	echo "install-chromium: chromium and cmark-gfm already installed"
+	exit 0
+fi
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 $SUDO apt-get update -qq
-# fonts-dejavu-core gives the screenshots real glyphs; chromium alone may render text as boxes.
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 command -v chromium >/dev/null
-echo "install-chromium: installed $(chromium --version 2>/dev/null || echo chromium)"
+command -v cmark-gfm >/dev/null
+echo "install-chromium: installed ${need[*]}"
