@@ -110,34 +110,64 @@ type wsWriter struct {
 func (w *wsWriter) append(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' {
-				w.space = true
-				continue
+		switch asciiClass[c] {
+		case classWord:
+			if w.space && w.started {
+				dst = append(dst, ' ')
 			}
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
+			w.space, w.started = false, true
+			// Copy the whole run of ASCII non-space bytes at once: this loop is the hot path of exact dedupe.
+			j := i
+			for j < len(s) && asciiClass[s[j]] == classWord {
+				j++
+			}
+			n := len(dst)
+			dst = append(dst, s[i:j]...)
+			for k := n; k < len(dst); k++ {
+				dst[k] = asciiLower[dst[k]]
+			}
+			i = j
+		case classSpace:
+			w.space = true
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				w.space = true
+				i += size
+				continue
 			}
 			if w.space && w.started {
 				dst = append(dst, ' ')
 			}
 			w.space, w.started = false, true
-			dst = append(dst, c)
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			w.space = true
+			dst = append(dst, s[i:i+size]...)
 			i += size
-			continue
 		}
-		if w.space && w.started {
-			dst = append(dst, ' ')
-		}
-		w.space, w.started = false, true
-		dst = append(dst, s[i:i+size]...)
-		i += size
 	}
 	return dst
 }
+
+const (
+	classWord = iota
+	classSpace
+	classOther // non-ASCII lead or continuation byte
+)
+
+var asciiClass, asciiLower = func() (cls, low [256]byte) {
+	for c := 0; c < 256; c++ {
+		low[c] = byte(c)
+		switch {
+		case c >= utf8.RuneSelf:
+			cls[c] = classOther
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			cls[c] = classSpace
+		default:
+			cls[c] = classWord
+			if c >= 'A' && c <= 'Z' {
+				low[c] = byte(c + 'a' - 'A')
+			}
+		}
+	}
+	return
+}()

@@ -2,13 +2,30 @@ package dedupe
 
 import (
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
-// wholeNormalized is the definition: Unicode normalization of the whole text, then whitespace and ASCII case.
+// wholeNormalized is the definition, written plainly: Unicode normalization of the whole text, then one rune
+// at a time, ASCII letters lower-cased and whitespace runs collapsed to one space, trimmed.
 func wholeNormalized(s string) string {
-	var w wsWriter
-	return string(w.append(nil, normalizeUnicode(s)))
+	var out []rune
+	space := false
+	for _, r := range normalizeUnicode(s) {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		if space && len(out) > 0 {
+			out = append(out, ' ')
+		}
+		space = false
+		out = append(out, r)
+	}
+	return string(out)
 }
 
 var normalizeSeeds = []string{
