@@ -216,6 +216,7 @@ type runner struct {
 	// token formats
 	tok     *tokenizer.Tokenizer
 	tokInfo *TokenizerInfo
+	imStart int32
 	imEnd   int32
 	index   *shard.Writer
 	idxLine []byte
@@ -262,6 +263,7 @@ func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok
 		tok:     tok, tokInfo: tokInfo,
 	}
 	if tok != nil {
+		r.imStart, _ = tok.TokenID(chatml.ImStart)
 		r.imEnd, _ = tok.TokenID(chatml.ImEnd)
 	}
 	if r.filters, err = filter.New(cfg.Filters); err != nil {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -81,8 +82,14 @@ func (w *workerState) tokenize(rec *orca.Record, r *runner) sample {
 	default:
 		pids := enc.AppendEncode(w.pids[:0], unsafeString(w.prompt))
 		w.pids = pids
+		// The tokenizer splits added tokens out first and encodes each piece between them on its own, so the full
+		// text's tokens up to the assistant header's <|im_start|> (the prompt's last one) are the prompt's; only the
+		// piece after it ("assistant\n" + response + ...) needs encoding again.
+		hdr := bytes.LastIndex(w.prompt, []byte(chatml.ImStart))
+		k := lastIndex(pids, r.imStart)
+		ids := append(w.ids[:0], pids[:k+1]...)
 		w.prompt = chatml.AppendCompletion(w.prompt, rec, r.render)
-		ids := enc.AppendEncode(w.ids[:0], unsafeString(w.prompt))
+		ids = enc.AppendEncode(ids, unsafeString(w.prompt[hdr+len(chatml.ImStart):]))
 		w.ids = ids
 		// The prompt ends with "assistant\n"; with Llama-2 no piece spans that "\n", so the prompt's tokens are a
 		// prefix of the full tokens. Should a tokenizer merge across it, the common prefix is the honest boundary.
