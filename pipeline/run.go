@@ -16,6 +16,7 @@ import (
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/filter"
 	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/ordered"
 	"github.com/orcaprep/orcaprep/progress"
 	"github.com/orcaprep/orcaprep/report"
 	"github.com/orcaprep/orcaprep/shard"
@@ -376,27 +377,23 @@ func (r *runner) stream(ctx context.Context) error {
 	})
 
 	g.Go(func() error { // ordered merge: the only goroutine that touches ledger, dedupe index and writers
-		pending := map[int]*batch{}
-		next := 0
+		var order ordered.Buffer[*batch]
 		for b := range done {
-			pending[b.seq] = b
-			for {
-				nb, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
+			err := order.Put(b.seq, b, func(nb *batch) error {
 				if err := r.merge(nb); err != nil {
 					return err
 				}
 				r.bar.Add(int64(len(nb.recs)))
 				r.putBatch(nb)
 				<-tokens
-				next++
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
-		if ctx.Err() == nil && len(pending) > 0 {
-			return fmt.Errorf("internal error: %d batches never merged", len(pending))
+		if ctx.Err() == nil && order.Waiting() > 0 {
+			return fmt.Errorf("internal error: %d batches never merged", order.Waiting())
 		}
 		return nil
 	})

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/ordered"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -191,23 +192,19 @@ func RunTokenize(ctx context.Context, opts TokenizeOptions) error {
 
 	g.Go(func() error { // writer: restores input order
 		w := bufio.NewWriterSize(out, 1<<20)
-		pending := map[int]*batch{}
-		next := 0
+		var order ordered.Buffer[*batch]
 		for b := range done {
-			pending[b.seq] = b
-			for {
-				p, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
+			err := order.Put(b.seq, b, func(p *batch) error {
 				if p.err != nil {
 					return p.err
 				}
 				if _, err := w.Write(p.out); err != nil {
 					return exitcode.With(exitcode.Output, fmt.Errorf("tokenize: writing output: %w", err))
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
 		if err := w.Flush(); err != nil {
