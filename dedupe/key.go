@@ -109,6 +109,30 @@ type wsWriter struct {
 
 func (w *wsWriter) append(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while they need only lower-casing: plain text is mostly ASCII words and single
+		// spaces. After a non-space a block may start with a space; a space ending a block becomes pending, as
+		// it might start a run that continues in the next block.
+		if !w.space && w.started {
+			for i+8 <= len(s) {
+				out, trailing, ok := lowerBlock(binary.LittleEndian.Uint64([]byte(s[i : i+8])))
+				if !ok {
+					break
+				}
+				dst = binary.LittleEndian.AppendUint64(dst, out)
+				i += 8
+				if trailing {
+					dst = dst[:len(dst)-1]
+					w.space = true
+					break
+				}
+			}
+			if i == len(s) {
+				break
+			}
+			if w.space {
+				continue
+			}
+		}
 		c := s[i]
 		switch asciiClass[c] {
 		case classWord:
@@ -116,17 +140,16 @@ func (w *wsWriter) append(dst []byte, s string) []byte {
 				dst = append(dst, ' ')
 			}
 			w.space, w.started = false, true
-			// Copy the whole run of ASCII non-space bytes at once: this loop is the hot path of exact dedupe.
-			j := i
-			for j < len(s) && asciiClass[s[j]] == classWord {
-				j++
+			// Copy and lower-case the run of ASCII non-space bytes in one pass: this loop is the hot path of
+			// exact dedupe.
+			for i < len(s) {
+				c = s[i]
+				if asciiClass[c] != classWord {
+					break
+				}
+				dst = append(dst, asciiLower[c])
+				i++
 			}
-			n := len(dst)
-			dst = append(dst, s[i:j]...)
-			for k := n; k < len(dst); k++ {
-				dst[k] = asciiLower[dst[k]]
-			}
-			i = j
 		case classSpace:
 			w.space = true
 			i++
@@ -171,3 +194,31 @@ var asciiClass, asciiLower = func() (cls, low [256]byte) {
 	}
 	return
 }()
+
+const (
+	lo7 = 0x7f7f7f7f7f7f7f7f
+	hi1 = 0x8080808080808080
+)
+
+// lowerBlock normalizes eight bytes of text when that needs no state: all ASCII, no control byte, no two
+// adjacent spaces. It returns them lower-cased, and whether the last byte is a space. Each test is exact per
+// byte (no carry between bytes); TestLowerBlockExhaustive and the fuzz test against the rune-by-rune
+// definition check it.
+func lowerBlock(x uint64) (out uint64, trailingSpace, ok bool) {
+	if x&hi1 != 0 {
+		return 0, false, false
+	}
+	// bytes < 0x20: adding 0x60 to a 7-bit byte sets its high bit unless it was below 0x20
+	if ^((x&lo7)+0x6060606060606060)&hi1 != 0 {
+		return 0, false, false
+	}
+	// spaces: a byte equals 0x20 iff x^0x20 is zero there
+	t := x ^ 0x2020202020202020
+	sp := ^(((t & lo7) + lo7) | t | lo7) // high bit set exactly on space bytes
+	if sp&(sp<<8) != 0 {
+		return 0, false, false
+	}
+	// bytes in 'A'..'Z' (0x41..0x5a): high bit of (b+0x3f) is set from 0x41 on, of (b+0x25) from 0x5b on
+	upper := (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & hi1
+	return x | upper>>2, sp&(0x80<<56) != 0, true
+}

@@ -1,6 +1,8 @@
 package dedupe
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -55,4 +57,57 @@ func FuzzNormalizeIslands(f *testing.F) {
 			t.Fatalf("%q: islands %q, whole %q", s, got, want)
 		}
 	})
+}
+
+// TestLowerBlockExhaustive checks the eight-byte path byte by byte against the plain definition.
+func TestLowerBlockExhaustive(t *testing.T) {
+	pack := func(b []byte) uint64 {
+		x := uint64(0)
+		for k := 7; k >= 0; k-- {
+			x = x<<8 | uint64(b[k])
+		}
+		return x
+	}
+	base := []byte("abcdefgh")
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			blk := append([]byte(nil), base...)
+			blk[pos] = byte(c)
+			wantOK := c >= 0x20 && c < 0x80
+			out, trailing, ok := lowerBlock(pack(blk))
+			if ok != wantOK {
+				t.Fatalf("byte %#x at %d: ok %v", c, pos, ok)
+			}
+			if !ok {
+				continue
+			}
+			want := []byte(strings.ToLower(string(blk)))
+			if out != pack(want) || trailing != (pos == 7 && c == ' ') {
+				t.Fatalf("byte %#x at %d: out %x want %x trailing %v", c, pos, out, pack(want), trailing)
+			}
+		}
+	}
+	for _, s := range []string{"ab  cdef", "A B C D ", " ABCDEFG", "Zz@[`{~ ", "a\tbcdefg"} {
+		_, _, ok := lowerBlock(pack([]byte(s)))
+		if want := !strings.Contains(s, "  ") && !strings.Contains(s, "\t"); ok != want {
+			t.Fatalf("%q: ok %v want %v", s, ok, want)
+		}
+	}
+}
+
+// TestNormalizeRandomText compares with the definition on many random strings from an alphabet that hits every
+// path: block boundaries, uppercase, single and double spaces, other whitespace, combining and non-ASCII runes.
+func TestNormalizeRandomText(t *testing.T) {
+	alphabet := []string{"a", "b", "Z", "Q", " ", " ", "  ", "\t", "\n", ".", "é", "e\u0301", "\u0301", "ß", "ﬁ", "“", "İ", "\u00a0", "x"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := r.IntN(60); k > 0; k-- {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := string(appendNormalized(nil, s)), wholeNormalized(s); got != want {
+			t.Fatalf("%q: got %q want %q", s, got, want)
+		}
+	}
 }

@@ -428,7 +428,7 @@ func (r *runner) process(b *batch, ws *workerState) {
 		rec := &b.recs[i]
 		it := item{stage: stKept, ntok: -1}
 		if b.selected {
-			it.qChars, it.rChars = utf8.RuneCountInString(rec.Question), utf8.RuneCountInString(rec.Response)
+			it.qChars, it.rChars = runeCount(rec.Question), runeCount(rec.Response)
 		}
 		switch {
 		case !b.selected || !r.submix[rec.Submix()]:
@@ -453,7 +453,7 @@ func (r *runner) process(b *batch, ws *workerState) {
 			}
 			it.sChars = it.qChars + it.rChars + chatml.MarkupLen(rec, r.render)
 			if chatml.HasSystem(rec, r.render) {
-				it.sChars += utf8.RuneCountInString(rec.SystemPrompt)
+				it.sChars += runeCount(rec.SystemPrompt)
 			}
 			r.render1(b, &it, rec, ws)
 		}
