@@ -86,10 +86,31 @@ func appendNormalized(dst []byte, s string) []byte {
 				break
 			}
 		}
-		dst = w.append(dst, normalizeUnicode(s[start:end]))
+		if island := s[start:end]; inert(island) {
+			dst = w.append(dst, island)
+		} else {
+			dst = w.append(dst, normalizeUnicode(island))
+		}
 		i = end
 	}
 	return dst
+}
+
+// inert reports whether every non-ASCII rune of s is typographic punctuation that NFKC and case folding leave
+// alone and that combines with nothing (curly quotes, en and em dashes), so s needs no Unicode normalization.
+// OpenOrca's English answers are full of them; everything else takes the general path.
+func inert(s string) bool {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			continue
+		}
+		switch r {
+		case '\u2013', '\u2014', '\u2018', '\u2019', '\u201c', '\u201d':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // normalizeUnicode is the Unicode part of the key normal form: NFKC (ﬁ→fi, full-width→ASCII), full case

@@ -37,6 +37,24 @@ var normalizeSeeds = []string{
 	"a\u0301b", "a\u0301bc", "ab\u0301c\u0327d", "Ⅻ ½ ㎞", "\ufb01\u0301",
 }
 
+// TestInertRunesAreInert checks the inert list against the Unicode tables: each rune is NFKC-normal, folds to
+// itself, is a starter, and neither composes with a preceding letter nor takes a following mark.
+func TestInertRunesAreInert(t *testing.T) {
+	for _, r := range []rune{'\u2013', '\u2014', '\u2018', '\u2019', '\u201c', '\u201d'} {
+		for _, s := range []string{string(r), "a" + string(r), string(r) + "\u0301", "e" + string(r) + "e"} {
+			if normalizeUnicode(s) != s {
+				t.Fatalf("%U is not inert in %q: %q", r, s, normalizeUnicode(s))
+			}
+		}
+		if !inert("x" + string(r)) {
+			t.Fatalf("%U not in the inert list", r)
+		}
+	}
+	if inert("e\u0301") || inert("ß") {
+		t.Fatal("inert accepts runes that normalize")
+	}
+}
+
 func TestNormalizeIslandsEqualsWhole(t *testing.T) {
 	for _, s := range normalizeSeeds {
 		if got, want := string(appendNormalized(nil, s)), wholeNormalized(s); got != want {
@@ -98,7 +116,7 @@ func TestLowerBlockExhaustive(t *testing.T) {
 // TestNormalizeRandomText compares with the definition on many random strings from an alphabet that hits every
 // path: block boundaries, uppercase, single and double spaces, other whitespace, combining and non-ASCII runes.
 func TestNormalizeRandomText(t *testing.T) {
-	alphabet := []string{"a", "b", "Z", "Q", " ", " ", "  ", "\t", "\n", ".", "é", "e\u0301", "\u0301", "ß", "ﬁ", "“", "İ", "\u00a0", "x"}
+	alphabet := []string{"a", "b", "Z", "Q", " ", " ", "  ", "\t", "\n", ".", "é", "e\u0301", "\u0301", "ß", "ﬁ", "“", "”", "’", "–", "—", "İ", "\u00a0", "x"}
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n < 20000; n++ {
 		var b strings.Builder
