@@ -3,6 +3,8 @@ package shard
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
+	"strings"
 	"strconv"
 	"testing"
 )
@@ -55,6 +57,38 @@ func TestAppendInt32MatchesStrconv(t *testing.T) {
 	for x := int32(0); x < 200000; x += 7 {
 		if got, want := string(AppendInt32(nil, x)), strconv.Itoa(int(x)); got != want {
 			t.Fatalf("%d: %s", x, got)
+		}
+	}
+}
+
+func TestPlain8Exhaustive(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			blk := []byte("abcdefgh")
+			blk[pos] = byte(c)
+			want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+			x := uint64(0)
+			for k := 7; k >= 0; k-- {
+				x = x<<8 | uint64(blk[k])
+			}
+			if got := plain8(x); got != want {
+				t.Fatalf("byte %#x at %d: %v", c, pos, got)
+			}
+		}
+	}
+}
+
+func TestAppendStringRandomLong(t *testing.T) {
+	alphabet := []string{"a", "b", "c", " ", "<|im_end|>", "\"", "\\", "\n", "\t", "\x01", "\x7f", "é", "\u2028", "🙂", "\xff", "&"}
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 5000; n++ {
+		var b strings.Builder
+		for k := r.IntN(80); k > 0; k-- {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := string(AppendString(nil, s)), stdEncode(s); got != want {
+			t.Fatalf("%q: got %s want %s", s, got, want)
 		}
 	}
 }
