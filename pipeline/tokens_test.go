@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,7 +103,7 @@ func TestTokenizedLabelsMaskExactlyThePrompt(t *testing.T) {
 				wantTrained = append(enc.Encode(r.Response), tok.EOS())
 				wantIDs = append(wantIDs, wantTrained...)
 			}
-			if !equalIDs(d.InputIDs, wantIDs) || len(d.Labels) != len(d.InputIDs) || len(d.AttentionMask) != len(d.InputIDs) {
+			if !slices.Equal(d.InputIDs, wantIDs) || len(d.Labels) != len(d.InputIDs) || len(d.AttentionMask) != len(d.InputIDs) {
 				t.Fatalf("%s row %d: ids differ from the tokenizer's", style, k)
 			}
 			var trained []int32
@@ -122,7 +123,7 @@ func TestTokenizedLabelsMaskExactlyThePrompt(t *testing.T) {
 				if d.Labels[len(d.Labels)-1] != IgnoreIndex {
 					t.Fatal("the newline after the last <|im_end|> must be masked")
 				}
-			} else if !equalIDs(trained, wantTrained) {
+			} else if !slices.Equal(trained, wantTrained) {
 				t.Fatalf("2023 row %d: trained %v want %v", k, trained, wantTrained)
 			}
 		}
@@ -135,18 +136,6 @@ func recOf(r pqRow) (rec orca.Record) {
 		rec.Response = *r.Response
 	}
 	return rec
-}
-
-func equalIDs(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestPackedRowsAreTheTokenizedSamples checks packed output against tokenized output of the same run:
@@ -206,7 +195,7 @@ func TestPackedRowsAreTheTokenizedSamples(t *testing.T) {
 					end = starts[k+1]
 				}
 				w := want[idx[r].IDs[k]]
-				if !equalIDs(row.InputIDs[st:end], w.InputIDs) || !equalIDs(row.Labels[st:end], w.Labels) {
+				if !slices.Equal(row.InputIDs[st:end], w.InputIDs) || !slices.Equal(row.Labels[st:end], w.Labels) {
 					t.Fatalf("sample %s differs from its tokenized row", idx[r].IDs[k])
 				}
 				seen++

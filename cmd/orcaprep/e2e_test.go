@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -269,7 +270,7 @@ func TestLlongOrcaRecipeMatchesSentencePiece(t *testing.T) {
 						continue // duplicated id in the sample: ambiguous source row
 					}
 					got := row.InputIDs[st:end]
-					if !equal32(got, want.IDs) {
+					if !slices.Equal(got, want.IDs) {
 						t.Fatalf("%s %s: ids differ from SentencePiece\n got %v\nwant %v", style, ix.IDs[k], got, want.IDs)
 					}
 					for p, l := range row.Labels[st:end] {
@@ -286,18 +287,6 @@ func TestLlongOrcaRecipeMatchesSentencePiece(t *testing.T) {
 			t.Fatalf("%s: only %d samples checked", style, checked)
 		}
 	}
-}
-
-func equal32(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func readZstdLines(t *testing.T, path string) [][]byte {
