@@ -3,12 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -311,4 +317,66 @@ func readZstdLines(t *testing.T, path string) [][]byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestLlongOrcaRecipeFromHub runs configs/llongorca-7b-16k.yaml unchanged, its inputs and tokenizer being hf://
+// references, against a Hub-compatible server on 127.0.0.1 (HF_ENDPOINT): the dataset file and the tokenizer are
+// downloaded into a fresh huggingface_hub cache, verified, and the run validates. A second run is served from the
+// cache without any body download.
+func TestLlongOrcaRecipeFromHub(t *testing.T) {
+	model := requireLlama(t)
+	sample, err := os.ReadFile("../../testdata/sample/openorca-sample.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"/datasets/Open-Orca/OpenOrca/resolve/main/1M-GPT4-Augmented.parquet": sample,
+		"/conceptofmind/LLongMA-2-7b-16k/resolve/main/tokenizer.model":        tok,
+	}
+	var gets atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The client may ask for the branch or for the commit it resolved to.
+		body, ok := files[strings.Replace(r.URL.Path, "/resolve/"+strings.Repeat("ab", 20)+"/", "/resolve/main/", 1)]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		sum := sha256.Sum256(body)
+		w.Header().Set("X-Repo-Commit", strings.Repeat("ab", 20))
+		w.Header().Set("X-Linked-Etag", `"`+hex.EncodeToString(sum[:])+`"`)
+		w.Header().Set("X-Linked-Size", strconv.Itoa(len(body)))
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method == http.MethodHead {
+			return
+		}
+		gets.Add(1)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	tmp := t.TempDir()
+	t.Setenv("HF_ENDPOINT", srv.URL)
+	t.Setenv("HF_HUB_CACHE", filepath.Join(tmp, "cache"))
+	t.Setenv("HF_TOKEN", "")
+	out := filepath.Join(tmp, "out")
+	args := []string{"run", "--config", "../../configs/llongorca-7b-16k.yaml", "--out", out, "--sequence-len", "4096", "-q"}
+	if code := execute(args); code != 0 {
+		t.Fatalf("run exited %d", code)
+	}
+	if gets.Load() != 2 {
+		t.Fatalf("%d file downloads, want 2", gets.Load())
+	}
+	if code := execute([]string{"validate", out}); code != 0 {
+		t.Fatalf("validate exited %d", code)
+	}
+	snap := filepath.Join(tmp, "cache", "datasets--Open-Orca--OpenOrca", "snapshots", strings.Repeat("ab", 20), "1M-GPT4-Augmented.parquet")
+	if b, err := os.ReadFile(snap); err != nil || len(b) != len(sample) {
+		t.Fatalf("dataset not in the huggingface_hub cache layout: %v", err)
+	}
+	if code := execute(append(args, "--overwrite")); code != 0 || gets.Load() != 2 {
+		t.Fatalf("second run: exit %d, %d downloads (want none new)", code, gets.Load())
+	}
 }
