@@ -31,7 +31,7 @@ when the run succeeds, so a failed run never leaves half-written output.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Changed = func(name string) bool { return cmd.Flags().Changed(name) }
 			return pipeline.RunCLI(cmd.Context(), configPath, o, pipeline.CLIEnv{
-				Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Version: version, Resolve: resolveRef,
+				Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Version: version, Resolve: resolverFor(o.Quiet),
 			})
 		},
 	}
