@@ -37,18 +37,19 @@ func dirOf(p string) string { return filepath.Dir(p) }
 
 // finish closes the writers and writes manifest.json and stats.json into the staging directory.
 func (r *runner) finish(o Options, start time.Time) (*Result, error) {
+	// Closing flushes the last bytes; a failure here is an output problem (disk full, permissions).
 	shards, err := r.data.Close()
 	if err != nil {
-		return nil, err
+		return nil, exitcode.With(exitcode.Output, err)
 	}
 	rejected, err := r.reject.Close()
 	if err != nil {
-		return nil, err
+		return nil, exitcode.With(exitcode.Output, err)
 	}
 	var index []shard.Info
 	if r.index != nil {
 		if index, err = r.index.Close(); err != nil {
-			return nil, err
+			return nil, exitcode.With(exitcode.Output, err)
 		}
 	}
 	for _, list := range [][]shard.Info{shards, rejected, index} {
