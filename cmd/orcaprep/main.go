@@ -88,6 +88,11 @@ func executeWith(args []string, stdout, stderr io.Writer) int {
 	if code == exitcode.Failure && isUsageError(err) {
 		code = exitcode.Usage
 	}
+	if code == exitcode.Canceled {
+		// Every command writes under temporary names, so an interrupted one leaves no partial output.
+		fmt.Fprintln(stderr, "orcaprep: interrupted; partial output was removed")
+		return code
+	}
 	fmt.Fprintf(stderr, "orcaprep: %v\n", err)
 	return code
 }
