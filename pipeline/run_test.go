@@ -323,3 +323,21 @@ func TestRunOtherWriterFixtures(t *testing.T) {
 		t.Fatalf("read %d rows, footers say %d", res.Stats.RowsRead, want)
 	}
 }
+
+func TestRunInterruptedLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(5000), 100)
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out = []string{in}, filepath.Join(dir, "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as if Ctrl-C arrived at once
+	_, err := Run(ctx, Options{Config: cfg, Progress: progress.Never})
+	if exitcode.Code(err) != exitcode.Canceled {
+		t.Fatalf("want the interrupted exit code, got %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Fatalf("interrupted run left %v", ents)
+	}
+}
