@@ -384,6 +384,7 @@ func (r *runner) stream(ctx context.Context) error {
 					return err
 				}
 				r.bar.Add(int64(len(nb.recs)))
+				r.bar.AddBytes(textBytes(nb.recs))
 				r.putBatch(nb)
 				<-tokens
 				return nil
@@ -692,4 +693,13 @@ func unsafeString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// textBytes is the text volume of a batch, for progress (MB and MB/s).
+func textBytes(recs []orca.Record) int64 {
+	var n int
+	for i := range recs {
+		n += len(recs[i].ID) + len(recs[i].SystemPrompt) + len(recs[i].Question) + len(recs[i].Response)
+	}
+	return int64(n)
 }

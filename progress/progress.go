@@ -3,6 +3,7 @@ package progress
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -46,6 +47,7 @@ type Bar struct {
 	unit    Unit
 	total   int64
 	done    int64
+	bytes   int64 // data volume, when the unit is rows
 	start   time.Time
 	lastOut time.Time
 }
@@ -124,7 +126,25 @@ func (b *Bar) printLine(now time.Time) {
 		fmt.Fprintf(b.w, "%s: %.1f MB%s, %.1f MB/s, %s elapsed\n", b.label, float64(b.done)/1e6, pct, rate/1e6, now.Sub(b.start).Round(time.Second))
 		return
 	}
+	if b.bytes > 0 {
+		fmt.Fprintf(b.w, "%s: %d rows%s, %.1f MB, %.0f rows/s, %.1f MB/s, %s elapsed\n", b.label, b.done, pct,
+			float64(b.bytes)/1e6, rate, float64(b.bytes)/1e6/math.Max(el, 1e-9), now.Sub(b.start).Round(time.Second))
+		return
+	}
 	fmt.Fprintf(b.w, "%s: %d rows%s, %.0f rows/s, %s elapsed\n", b.label, b.done, pct, rate, now.Sub(b.start).Round(time.Second))
+}
+
+// AddBytes records data volume alongside a Rows count (e.g. text read), shown as MB and MB/s.
+func (b *Bar) AddBytes(n int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.bytes += n
+	if b.bar != nil {
+		b.bar.Describe(fmt.Sprintf("%s (%.0f MB)", b.label, float64(b.bytes)/1e6))
+	}
 }
 
 // Finish ends the report; a plain report prints a final line.

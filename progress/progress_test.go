@@ -15,6 +15,7 @@ func TestPlainModeWritesLinesWithoutCarriageReturns(t *testing.T) {
 	b := New(&buf, Auto, "read", 100, Rows) // a bytes.Buffer is not a terminal
 	b.Add(10)
 	b.Add(20)
+	b.AddBytes(3_000_000)
 	b.Finish()
 	out := buf.String()
 	if strings.Contains(out, "\r") {
@@ -23,7 +24,7 @@ func TestPlainModeWritesLinesWithoutCarriageReturns(t *testing.T) {
 	if got := strings.Count(out, "\n"); got != 3 {
 		t.Fatalf("want 3 lines, got %d: %q", got, out)
 	}
-	if !strings.Contains(out, "read: 30 rows (30.0%)") {
+	if !strings.Contains(out, "read: 30 rows (30.0%), 3.0 MB") {
 		t.Fatalf("final line missing count: %q", out)
 	}
 }
