@@ -19,6 +19,7 @@ import (
 	"github.com/orcaprep/orcaprep/ordered"
 	"github.com/orcaprep/orcaprep/progress"
 	"github.com/orcaprep/orcaprep/report"
+	"github.com/orcaprep/orcaprep/samples"
 	"github.com/orcaprep/orcaprep/shard"
 	"github.com/orcaprep/orcaprep/stats"
 	"github.com/orcaprep/orcaprep/tokenizer"
@@ -108,7 +109,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	var tok *tokenizer.Tokenizer
 	var tokInfo *TokenizerInfo
 	if cfg.Tokenizer.Path != "" {
-		if tok, tokInfo, err = loadTokenizer(ctx, cfg.Tokenizer, o.Resolve); err != nil {
+		if tok, tokInfo, err = samples.LoadTokenizer(ctx, cfg.Tokenizer.Path, cfg.Tokenizer.AddedTokens, samples.Resolver(o.Resolve)); err != nil {
 			return nil, err
 		}
 	}
@@ -192,13 +193,10 @@ type item struct {
 	sigStart, sigEnd int        // sigs[sigStart:sigEnd] is the MinHash signature
 }
 
-// workerState is what one worker goroutine owns: its tokenizer encoder (with its cache) and scratch buffers.
+// workerState is what one worker goroutine owns: its sample builder (tokenizer encoder with its cache) and scratch.
 type workerState struct {
-	enc    *tokenizer.Encoder
-	prompt []byte
-	ids    []int32
-	pids   []int32
-	sig    []uint64
+	build *samples.Builder
+	sig   []uint64
 }
 
 type runner struct {
@@ -217,8 +215,6 @@ type runner struct {
 	// token formats
 	tok     *tokenizer.Tokenizer
 	tokInfo *TokenizerInfo
-	imStart int32
-	imEnd   int32
 	index   *shard.Writer
 	idxLine []byte
 	packer  *packer
@@ -262,10 +258,6 @@ func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok
 		collect: stats.NewCollector(),
 		pool:    make(chan *batch, 4*cfg.Workers+4),
 		tok:     tok, tokInfo: tokInfo,
-	}
-	if tok != nil {
-		r.imStart, _ = tok.TokenID(chatml.ImStart)
-		r.imEnd, _ = tok.TokenID(chatml.ImEnd)
 	}
 	if r.filters, err = filter.New(cfg.Filters); err != nil {
 		return nil, exitcode.Errorf(exitcode.Usage, "filters: %w", err)
@@ -356,7 +348,7 @@ func (r *runner) stream(ctx context.Context) error {
 	for w := 0; w < r.cfg.Workers; w++ {
 		ws := &workerState{}
 		if r.tok != nil {
-			ws.enc = r.tok.NewEncoder()
+			ws.build = samples.NewBuilder(r.tok, r.render)
 		}
 		workers.Go(func() error {
 			for b := range work {
@@ -470,24 +462,24 @@ func (r *runner) render1(b *batch, it *item, rec *orca.Record, ws *workerState) 
 		it.end = len(b.arena)
 		return
 	}
-	s := ws.tokenize(rec, r)
-	it.ntok = len(s.ids)
+	s := ws.build.Build(rec)
+	it.ntok = len(s.IDs)
 	if it.ntok > r.cfg.Packing.SequenceLen {
 		if r.cfg.Packing.Excess == "drop" {
 			it.tooLong = true
 			it.detail = fmt.Sprintf("%d tokens > sequence_len %d", it.ntok, r.cfg.Packing.SequenceLen)
 			return
 		}
-		s.ids = s.ids[:r.cfg.Packing.SequenceLen]
-		s.trainEnd = min(s.trainEnd, len(s.ids))
-		s.trainStart = min(s.trainStart, len(s.ids))
-		it.ntok = len(s.ids)
+		s.IDs = s.IDs[:r.cfg.Packing.SequenceLen]
+		s.TrainEnd = min(s.TrainEnd, len(s.IDs))
+		s.TrainStart = min(s.TrainStart, len(s.IDs))
+		it.ntok = len(s.IDs)
 	}
-	it.trainStart, it.trainEnd = s.trainStart, s.trainEnd
+	it.trainStart, it.trainEnd = s.TrainStart, s.TrainEnd
 	switch r.cfg.Format {
 	case FormatPacked:
 		it.tokStart = len(b.toks)
-		b.toks = append(b.toks, s.ids...)
+		b.toks = append(b.toks, s.IDs...)
 		it.tokEnd = len(b.toks)
 	case FormatTokenized:
 		it.start = len(b.arena)
@@ -685,14 +677,6 @@ func invalidField(r *orca.Record) string {
 		}
 	}
 	return ""
-}
-
-// unsafeString views b as a string without copying; b must not change while the string is in use.
-func unsafeString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }
 
 // textBytes is the text volume of a batch, for progress (MB and MB/s).
