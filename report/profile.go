@@ -11,7 +11,9 @@ import (
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/progress"
+	"github.com/orcaprep/orcaprep/samples"
 	"github.com/orcaprep/orcaprep/stats"
+	"github.com/orcaprep/orcaprep/tokenizer"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -25,6 +27,8 @@ type ProfileOptions struct {
 	// Workers read row groups in parallel (0 = number of CPUs); the result does not depend on it.
 	Workers   int
 	BatchSize int
+	// Tokenizer, when set, counts each rendered row's tokens exactly as a run would (samples.Builder).
+	Tokenizer *tokenizer.Tokenizer
 	// Progress goes to Stderr when it is not nil.
 	Stderr   io.Writer
 	Progress progress.Mode
@@ -102,6 +106,10 @@ func Profile(ctx context.Context, o ProfileOptions) (*stats.Document, error) {
 	for w := 0; w < workers; w++ {
 		g.Go(func() error {
 			var scratch []byte
+			var build *samples.Builder
+			if o.Tokenizer != nil {
+				build = samples.NewBuilder(o.Tokenizer, o.Render)
+			}
 			for j := range queue {
 				j.col, j.led = stats.NewCollector(), stats.NewLedger()
 				err := j.f.ReadRowGroup(j.rg, o.BatchSize, false, func(recs []orca.Record) error {
@@ -109,7 +117,11 @@ func Profile(ctx context.Context, o ProfileOptions) (*stats.Document, error) {
 						return err
 					}
 					for i := range recs {
-						scratch = observeRaw(j.col, j.led, &recs[i], o.Render, scratch)
+						tokens := -1
+						if build != nil {
+							tokens = len(build.Build(&recs[i]).IDs)
+						}
+						scratch = observeRaw(j.col, j.led, &recs[i], o.Render, tokens, scratch)
 					}
 					bar.Add(int64(len(recs)))
 					return nil
@@ -151,8 +163,9 @@ func Profile(ctx context.Context, o ProfileOptions) (*stats.Document, error) {
 	return doc, nil
 }
 
-// observeRaw counts one raw row as kept; scratch is the rendering buffer, returned for reuse.
-func observeRaw(c *stats.Collector, l *stats.Ledger, r *orca.Record, render chatml.Options, scratch []byte) []byte {
+// observeRaw counts one raw row as kept, with its token count (-1 without a tokenizer); scratch is the
+// rendering buffer, returned for reuse.
+func observeRaw(c *stats.Collector, l *stats.Ledger, r *orca.Record, render chatml.Options, tokens int, scratch []byte) []byte {
 	sub := r.Submix()
 	l.Read(sub)
 	for i, col := range orca.Columns {
@@ -165,7 +178,7 @@ func observeRaw(c *stats.Collector, l *stats.Ledger, r *orca.Record, render chat
 	c.Observe(&stats.Observation{
 		ID: r.ID, Submix: sub, SystemPrompt: r.SystemPrompt,
 		QuestionChars: utf8.RuneCountInString(r.Question), ResponseChars: utf8.RuneCountInString(r.Response),
-		SampleChars: utf8.RuneCount(scratch), Tokens: -1, Kept: true,
+		SampleChars: utf8.RuneCount(scratch), Tokens: tokens, Kept: true,
 	})
 	return scratch
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/progress"
+	"github.com/orcaprep/orcaprep/samples"
 	"github.com/orcaprep/orcaprep/stats"
 )
 
@@ -26,6 +27,10 @@ type Options struct {
 	// Style is the ChatML rendering measured as sample_chars when profiling.
 	Style   chatml.Style
 	Workers int
+	// Tokenizer, when set while profiling, is a tokenizer.model / tokenizer.json / hf:// reference whose token
+	// counts of each rendered row are reported; AddedTokens are appended to it (the ChatML tokens must be there).
+	Tokenizer   string
+	AddedTokens []string
 	// Resolve turns an hf:// reference into a local path; nil rejects them.
 	Resolve func(ctx context.Context, ref string) (string, error)
 	// Progress of profiling goes to Stderr when not nil.
@@ -78,8 +83,16 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 				paths[i] = p
 			}
 		}
-		d, err := Profile(ctx, ProfileOptions{Files: paths, Sources: o.Inputs, Render: chatml.Options{Style: o.Style},
-			Workers: o.Workers, Stderr: o.Stderr, Progress: o.Progress})
+		po := ProfileOptions{Files: paths, Sources: o.Inputs, Render: chatml.Options{Style: o.Style},
+			Workers: o.Workers, Stderr: o.Stderr, Progress: o.Progress}
+		if o.Tokenizer != "" {
+			tok, _, err := samples.LoadTokenizer(ctx, o.Tokenizer, o.AddedTokens, o.Resolve)
+			if err != nil {
+				return err
+			}
+			po.Tokenizer = tok
+		}
+		d, err := Profile(ctx, po)
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return err

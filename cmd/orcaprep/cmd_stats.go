@@ -34,7 +34,8 @@ so shell globs work. The output file is written under a temporary name and renam
 		Example: `  orcaprep stats out/
   orcaprep stats out/ --format html --output out/report.html
   orcaprep stats out/ --format markdown > REPORT.md
-  orcaprep stats --input data/*.parquet --format html --output input-profile.html`,
+  orcaprep stats --input data/*.parquet --format html --output input-profile.html
+  orcaprep stats --input data/1M-GPT4-Augmented.parquet --tokenizer tokenizer.model --style openorca-2023`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(inputs) > 0 {
 				o.Inputs = append(append([]string{}, inputs...), args...)
@@ -61,6 +62,8 @@ so shell globs work. The output file is written under a temporary name and renam
 	fl.StringVarP(&o.Output, "output", "o", "", "write the report to FILE instead of stdout")
 	fl.StringArrayVarP(&inputs, "input", "i", nil, "profile this Parquet file or hf:// reference instead of reading OUT/stats.json (repeatable)")
 	fl.StringVar(&style, "style", string(chatml.StyleChatML), "ChatML rendering measured as sample length when profiling: chatml|openorca-2023")
+	fl.StringVar(&o.Tokenizer, "tokenizer", "", "when profiling, also count each row's tokens with this tokenizer.model / tokenizer.json / hf:// reference")
+	fl.StringArrayVar(&o.AddedTokens, "added-token", []string{"<pad>", chatml.ImStart, chatml.ImEnd}, "token appended to the tokenizer's vocabulary (repeatable; the default is LlongOrca's)")
 	fl.IntVar(&o.Workers, "workers", 0, "parallel readers when profiling (0 = number of CPUs); the report is the same for any value")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "no progress while profiling")
 	addCommand(c)

@@ -380,3 +380,59 @@ func TestLlongOrcaRecipeFromHub(t *testing.T) {
 		t.Fatalf("second run: exit %d, %d downloads (want none new)", code, gets.Load())
 	}
 }
+
+// TestStatsInputTokensMatchRun checks that profiling raw input with a tokenizer counts exactly the tokens a run
+// writes: `stats --input --tokenizer` and `run --format tokenized` (with every filter and dedupe off) must agree.
+func TestStatsInputTokensMatchRun(t *testing.T) {
+	tmp := t.TempDir()
+	const tiny = "../../testdata/tokenizer/tiny.model"
+	const sample = "../../testdata/sample/openorca-sample.parquet"
+	cfg := filepath.Join(tmp, "all.yaml")
+	os.WriteFile(cfg, []byte(`filters:
+  empty_question: {enabled: false}
+  empty_response: {enabled: false}
+  refusal: {enabled: false}
+  special_token_text: {enabled: false}
+dedupe:
+  exact: {enabled: false}
+  near: {enabled: false}
+packing:
+  sequence_len: 1000000
+`), 0o644)
+	out := filepath.Join(tmp, "out")
+	if code := execute([]string{"run", "--config", cfg, "--input", sample, "--format", "tokenized", "--tokenizer", tiny, "--out", out, "-q"}); code != 0 {
+		t.Fatalf("run exited %d", code)
+	}
+	var stdout, stderr strings.Builder
+	if code := executeWith([]string{"stats", "--input", sample, "--tokenizer", tiny, "--format", "json", "-q"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("stats exited %d: %s", code, stderr.String())
+	}
+	sum := func(doc []byte) (rows, tokens float64) {
+		var d struct {
+			Distributions struct {
+				Lengths []struct {
+					Measure string  `json:"measure"`
+					Rows    string  `json:"rows"`
+					Count   float64 `json:"count"`
+					Sum     float64 `json:"sum"`
+				} `json:"lengths"`
+			} `json:"distributions"`
+		}
+		if err := json.Unmarshal(doc, &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range d.Distributions.Lengths {
+			if l.Measure == "sample_tokens" && l.Rows == "kept" {
+				return l.Count, l.Sum
+			}
+		}
+		t.Fatal("no sample_tokens distribution")
+		return 0, 0
+	}
+	runDoc, _ := os.ReadFile(filepath.Join(out, "stats.json"))
+	r1, t1 := sum(runDoc)
+	r2, t2 := sum([]byte(stdout.String()))
+	if r1 != 2000 || r1 != r2 || t1 != t2 || t1 == 0 {
+		t.Fatalf("run counted %v rows / %v tokens, stats --input %v / %v", r1, t1, r2, t2)
+	}
+}
