@@ -113,7 +113,12 @@ func resetFlags(fs *pflag.FlagSet) {
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Changed {
 			if sv, ok := f.Value.(pflag.SliceValue); ok {
-				sv.Replace(nil)
+				// A slice flag's DefValue reads "[a,b]".
+				var def []string
+				if d := strings.Trim(f.DefValue, "[]"); d != "" {
+					def = strings.Split(d, ",")
+				}
+				sv.Replace(def)
 			} else {
 				f.Value.Set(f.DefValue)
 			}
