@@ -113,9 +113,8 @@ func nonNil(s []shard.Info) []shard.Info {
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 func (r *runner) packStats() *stats.PackingStat {
-	if r.packer == nil || r.packer.stats == nil {
+	if r.packer == nil {
 		return nil
 	}
-	p := r.packer.stats
-	return stats.NewPackingStat(p.SequenceLen, p.Samples, p.Tokens, p.Bins)
+	return r.packer.stats
 }

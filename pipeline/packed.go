@@ -9,6 +9,7 @@ import (
 
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/shard"
+	"github.com/orcaprep/orcaprep/stats"
 )
 
 // packer collects kept samples for packed output. Packing needs every sample's length before the first row
@@ -24,7 +25,7 @@ type packer struct {
 	idArena    []byte
 	idEnd      []uint32
 	buf        []byte
-	stats      *shard.PackStats
+	stats      *stats.PackingStat
 }
 
 func newPacker(st *staging) (*packer, error) {
@@ -86,8 +87,7 @@ func (r *runner) writePacked() error {
 	if r.cfg.Packing.ShuffleSeed != 0 {
 		shard.ShuffleBins(bins, r.cfg.Packing.ShuffleSeed)
 	}
-	ps := shard.ComputePackStats(p.lens, bins, seqLen)
-	p.stats = &ps
+	p.stats = shard.ComputePackStats(p.lens, bins, seqLen)
 	offsets := make([]int64, len(p.lens)+1) // byte offset of each sample in the spill
 	for i, n := range p.lens {
 		offsets[i+1] = offsets[i] + int64(n)*4

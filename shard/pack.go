@@ -3,6 +3,7 @@ package shard
 import (
 	"cmp"
 	"fmt"
+	"github.com/orcaprep/orcaprep/stats"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -440,34 +441,17 @@ func (s *bitset) next(i int) int {
 	return w<<6 + bits.TrailingZeros64(s.words[w])
 }
 
-// PackStats summarises a packing; it is the "packing" object of stats.json.
-type PackStats struct {
-	SequenceLen int   `json:"sequence_len"`
-	Samples     int64 `json:"samples"`
-	Tokens      int64 `json:"tokens"`
-	Bins        int64 `json:"bins"`
-	// Efficiency is tokens / (bins × sequence_len), the measure Axolotl and MultiPack report.
-	Efficiency float64 `json:"efficiency"`
-	// LowerBoundBins is ⌈tokens / sequence_len⌉: no packing can use fewer bins.
-	LowerBoundBins int64 `json:"lower_bound_bins"`
-}
-
-// ComputePackStats measures bins (as returned by Pack) of samples with the given lengths.
-func ComputePackStats(lengths []int32, bins [][]int32, capacity int) PackStats {
-	st := PackStats{SequenceLen: capacity, Bins: int64(len(bins))}
+// ComputePackStats measures bins (as returned by Pack) of samples with the given lengths: the "packing"
+// object of stats.json, whose derived figures (efficiency, lower bound) stats.NewPackingStat computes.
+func ComputePackStats(lengths []int32, bins [][]int32, capacity int) *stats.PackingStat {
+	var samples, tokens int64
 	for _, bin := range bins {
-		st.Samples += int64(len(bin))
+		samples += int64(len(bin))
 		for _, i := range bin {
-			st.Tokens += int64(lengths[i])
+			tokens += int64(lengths[i])
 		}
 	}
-	if capacity > 0 {
-		if st.Bins > 0 {
-			st.Efficiency = float64(st.Tokens) / (float64(st.Bins) * float64(capacity))
-		}
-		st.LowerBoundBins = (st.Tokens + int64(capacity) - 1) / int64(capacity)
-	}
-	return st
+	return stats.NewPackingStat(capacity, samples, tokens, int64(len(bins)))
 }
 
 // ShuffleBins puts bins in a random order determined by seed alone (Fisher–Yates over a PCG stream), so

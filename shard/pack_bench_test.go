@@ -1,6 +1,10 @@
 package shard
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/orcaprep/orcaprep/stats"
+)
 
 // BenchmarkPack1M packs 1M OpenOrca-shaped samples at 16,384 tokens (target: ≤ 2 s per op) and reports
 // the efficiency and the bins above the lower bound.
@@ -9,7 +13,7 @@ func BenchmarkPack1M(b *testing.B) {
 	lengths := orcaLengths(1_000_000, capacity, 1)
 	for _, algo := range []PackAlgorithm{PackFFD, PackBFD} {
 		b.Run(string(algo), func(b *testing.B) {
-			var st PackStats
+			var st *stats.PackingStat
 			b.ReportAllocs()
 			for b.Loop() {
 				bins, err := Pack(lengths, capacity, algo)

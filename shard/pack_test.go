@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"github.com/orcaprep/orcaprep/stats"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -199,8 +200,8 @@ func TestPackOrcaEfficiency(t *testing.T) {
 func TestComputePackStats(t *testing.T) {
 	lengths := []int32{10, 6, 4, 3}
 	st := ComputePackStats(lengths, [][]int32{{0}, {1, 2}, {3}}, 10)
-	want := PackStats{SequenceLen: 10, Samples: 4, Tokens: 23, Bins: 3, Efficiency: 23.0 / 30, LowerBoundBins: 3}
-	if st != want {
+	want := stats.PackingStat{SequenceLen: 10, Samples: 4, Tokens: 23, Bins: 3, Efficiency: 23.0 / 30, LowerBoundBins: 3}
+	if *st != want {
 		t.Fatalf("got %+v want %+v", st, want)
 	}
 	if st := ComputePackStats(nil, nil, 10); st.Efficiency != 0 || st.LowerBoundBins != 0 {

@@ -598,11 +598,7 @@ func (v *checker) ledger(rejectedRows int64) {
 		v.problem(f, 0, `packed output without "packing" statistics`)
 		return
 	}
-	want := shard.PackStats{SequenceLen: v.m.SequenceLen, Samples: v.rep.Samples, Tokens: v.rep.Tokens, Bins: v.rep.Rows}
-	if want.Bins > 0 {
-		want.Efficiency = float64(want.Tokens) / (float64(want.Bins) * float64(want.SequenceLen))
-	}
-	want.LowerBoundBins = (want.Tokens + int64(want.SequenceLen) - 1) / int64(want.SequenceLen)
+	want := stats.NewPackingStat(v.m.SequenceLen, v.rep.Samples, v.rep.Tokens, v.rep.Rows)
 	for _, c := range []struct {
 		name      string
 		got, want int64
