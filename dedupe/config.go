@@ -39,6 +39,15 @@ type NearConfig struct {
 	SigBits int `yaml:"sig_bits" json:"sig_bits"`
 	// Seed makes the hash family; the same seed gives the same result on every machine.
 	Seed uint64 `yaml:"seed" json:"seed"`
+	// MaxShingleDF makes near-dedupe template-aware: a first read of the input counts in how many rows each
+	// shingle of DFFields occurs, and words covered by a shingle found in more than MaxShingleDF rows (a task
+	// definition, a prompt template, an answer scaffold) do not count as what makes a row distinct (README.md,
+	// "Templates"). 0 turns it off (one read; every shingle counts, as before).
+	MaxShingleDF int `yaml:"max_shingle_df" json:"max_shingle_df"`
+	// DFFields are the fields whose shingles are counted in the first read (templates live in the question).
+	DFFields []string `yaml:"df_fields" json:"df_fields"`
+	// DFSketchMB is the document-frequency sketch's size; 0 = 64 bytes per selected input row (power of two).
+	DFSketchMB int `yaml:"df_sketch_mb" json:"df_sketch_mb"`
 }
 
 // Field names usable in fields lists.
@@ -59,11 +68,14 @@ func DefaultConfig() Config {
 			Fields:    []string{FieldQuestion, FieldResponse},
 			NGram:     5,
 			Threshold: 0.8,
-			NumPerm:   256,
+			NumPerm:   1024,
 			Bands:     10,
 			Rows:      5,
 			SigBits:   2,
 			Seed:      42,
+
+			MaxShingleDF: 8,
+			DFFields:     []string{FieldQuestion},
 		},
 	}
 }
@@ -112,15 +124,29 @@ func (n NearConfig) Validate() error {
 		return fmt.Errorf("dedupe.near.threshold: must be in (0,1], got %g", n.Threshold)
 	case n.ConfirmThreshold < 0 || n.ConfirmThreshold > 1:
 		return fmt.Errorf("dedupe.near.confirm_threshold: must be in [0,1] (0 = automatic), got %g", n.ConfirmThreshold)
-	case n.NumPerm < 16 || n.NumPerm > 4096 || n.NumPerm&(n.NumPerm-1) != 0:
-		return fmt.Errorf("dedupe.near.num_perm: must be a power of two in 16..4096, got %d", n.NumPerm)
-	case n.Bands < 1 || n.Rows < 1 || n.Bands*n.Rows > n.NumPerm:
-		return fmt.Errorf("dedupe.near.bands × rows: need bands, rows >= 1 and bands*rows <= num_perm (%d), got %d × %d", n.NumPerm, n.Bands, n.Rows)
+	case n.NumPerm < 64 || n.NumPerm > 4096 || n.NumPerm&(n.NumPerm-1) != 0:
+		return fmt.Errorf("dedupe.near.num_perm: must be a power of two in 64..4096, got %d", n.NumPerm)
+	case n.Bands < 1 || n.Rows < 1 || n.Bands*n.Rows > min(256, n.NumPerm):
+		return fmt.Errorf("dedupe.near.bands × rows: need bands, rows >= 1 and bands*rows <= %d, got %d × %d", min(256, n.NumPerm), n.Bands, n.Rows)
 	}
 	switch n.SigBits {
-	case 1, 2, 4, 8, 16:
+	case 2, 4, 8:
 	default:
-		return fmt.Errorf("dedupe.near.sig_bits: must be 1, 2, 4, 8 or 16, got %d", n.SigBits)
+		return fmt.Errorf("dedupe.near.sig_bits: must be 2, 4 or 8, got %d", n.SigBits)
+	}
+	if n.Bands > 64 {
+		return fmt.Errorf("dedupe.near.bands: at most 64, got %d", n.Bands)
+	}
+	if n.MaxShingleDF < 0 || n.MaxShingleDF > 254 {
+		return fmt.Errorf("dedupe.near.max_shingle_df: must be 0 (off) .. 254, got %d", n.MaxShingleDF)
+	}
+	if n.MaxShingleDF > 0 {
+		if err := checkFields(n.DFFields, "dedupe.near.df_fields"); err != nil {
+			return err
+		}
+	}
+	if n.DFSketchMB < 0 || n.DFSketchMB > 1<<16 {
+		return fmt.Errorf("dedupe.near.df_sketch_mb: must be 0 (auto) .. 65536, got %d", n.DFSketchMB)
 	}
 	return nil
 }
@@ -133,10 +159,12 @@ func (n NearConfig) EffectiveConfirmThreshold() float64 {
 	return n.Threshold - 1.5*EstimatorStdDev(n.Threshold, n.NumPerm, n.SigBits)
 }
 
-// EstimatorStdDev is the standard deviation of the b-bit MinHash Jaccard estimate at true Jaccard j with k
-// values of b bits (Li & König 2010, with the collision floor 2^-b; values assumed independent).
+// EstimatorStdDev is the standard deviation of the Jaccard estimate at true Jaccard j with k bins of b-bit codes
+// (code 0 marks an empty bin, so different minima collide with probability c = 1/(2^b−1)), treating the k bins
+// as independent samples. It over-states the error for rows with fewer shingles than bins, where the estimate
+// is closer to a census than a sample.
 func EstimatorStdDev(j float64, k, b int) float64 {
-	c := math.Ldexp(1, -b)
+	c := 1 / (math.Ldexp(1, b) - 1)
 	p := j + (1-j)*c
 	return math.Sqrt(p*(1-p)/float64(k)) / (1 - c)
 }

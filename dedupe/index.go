@@ -41,6 +41,7 @@ type Index struct {
 	dupCount            map[uint32]uint32
 	confirm             float64
 	jaccardHist         [21]int // estimated Jaccard of confirmed near duplicates, 0.05 buckets
+	kinds               [5]int  // rows near-checked, by signature kind (SigFull…SigFallback)
 }
 
 // NewIndex validates cfg and returns an empty index.
@@ -59,10 +60,11 @@ func NewIndex(cfg Config) (*Index, error) {
 	return ix, nil
 }
 
-// Check decides row id, given its exact key and near signature (either is ignored when that dedupe is
-// disabled; an empty signature is never a near duplicate). It returns "" and records the row as kept, or
-// the reason, the id of the earlier kept row it duplicates and a detail ("jaccard=0.86" for near duplicates).
-func (ix *Index) Check(id string, key Key, sig []uint64) (reason, dupOf, detail string) {
+// Check decides row id, given its exact key and near signature from Signer.Sign (either is ignored when that
+// dedupe is disabled; an empty signature is never a near duplicate). It returns "" and records the row as
+// kept, or the reason, the id of the earlier kept row it duplicates and a detail ("jaccard=0.86" for near
+// duplicates).
+func (ix *Index) Check(id string, key Key, sig []byte) (reason, dupOf, detail string) {
 	if ix.exact != nil {
 		if ord, ok := ix.exact.find(key); ok {
 			ix.exactDups++
@@ -70,8 +72,11 @@ func (ix *Index) Check(id string, key Key, sig []uint64) (reason, dupOf, detail 
 			return ReasonExactDuplicate, ix.ids.get(ord), ""
 		}
 	}
-	hasSig := ix.near != nil && len(sig) == ix.near.k
+	hasSig := ix.near != nil && len(sig) == ix.near.sigLen
 	if hasSig {
+		if k := sig[0]; int(k) < len(ix.kinds) {
+			ix.kinds[k]++
+		}
 		ix.near.prepare(sig)
 		ord, j, n := ix.near.best()
 		ix.nearCandidates += n
@@ -119,6 +124,10 @@ type IndexStats struct {
 	NearCandidates     int     `json:"near_candidates"`
 	NearBelowThreshold int     `json:"near_below_threshold"`
 	ConfirmThreshold   float64 `json:"confirm_threshold,omitempty"`
+	// NearSignatures counts near-checked rows by what their signature covers: "full" (no template shingle),
+	// "distinct" (template words removed), "pseudo" (only a few scattered non-template words), "fallback"
+	// (every word is template, so all shingles are used).
+	NearSignatures map[string]int `json:"near_signatures,omitempty"`
 	// NearJaccard is a histogram of the estimated Jaccard of dropped near duplicates ("0.80-0.85": n).
 	NearJaccard map[string]int `json:"near_jaccard,omitempty"`
 	// Clusters is a histogram of duplicate cluster sizes (kept row + its duplicates): "2", "3", "4-7", "8-15", "16+".
@@ -158,6 +167,12 @@ func (ix *Index) Stats() IndexStats {
 		s.Clusters[b]++
 	}
 	if ix.near != nil {
+		s.NearSignatures = map[string]int{}
+		for k, name := range []string{SigFull: "full", SigDistinct: "distinct", SigPseudo: "pseudo", SigFallback: "fallback"} {
+			if name != "" && ix.kinds[k] > 0 {
+				s.NearSignatures[name] = ix.kinds[k]
+			}
+		}
 		s.NearJaccard = map[string]int{}
 		for i, n := range ix.jaccardHist {
 			if n > 0 {
@@ -382,28 +397,29 @@ func (t *exactTable) bytes() int64 { return t.keys.elemBytes(16) + int64(cap(t.s
 // open-addressing table of uint32 ordinals for all bands. A slot is found from the full-precision band
 // hash and verified against the stored b-bit values of that band; only the first kept row of each band
 // value is inserted, so a query meets at most about one candidate per band.
+
 type nearIndex struct {
 	k, bands, rows, b int
-	seed              uint64
-	sigBytes          int // packed signature length, padded to 8
-	padGroups         int // b-bit groups of padding (equal in every row, subtracted when counting)
-	sigChunks         [][]byte
-	segs              []segment
-	used              int // band entries
+	sigLen            int // length of a signature from Signer.Sign
+	fpLen             int // band fingerprint bytes (padded to 8)
+	rowBytes          int // stored per kept row: fingerprints + packed codes
+	codes             float64
+
+	sigChunks [][]byte
+	segs      []segment
+	used      int // band entries
 
 	// per-query scratch (the index is single-goroutine)
-	q     []byte
+	q     []byte // the query's stored part (fingerprints + codes), pointing into its signature
 	bandH []uint64
 	cands []uint32
 }
 
 func newNearIndex(c NearConfig) *nearIndex {
-	bitsTotal := c.NumPerm * c.SigBits
-	sb := (bitsTotal + 63) / 64 * 8
 	return &nearIndex{
-		k: c.NumPerm, bands: c.Bands, rows: c.Rows, b: c.SigBits, seed: c.Seed,
-		sigBytes: sb, padGroups: (sb*8 - bitsTotal) / c.SigBits,
-		q: make([]byte, sb), bandH: make([]uint64, c.Bands),
+		k: c.NumPerm, bands: c.Bands, rows: c.Rows, b: c.SigBits, sigLen: SignatureBytes(c),
+		fpLen: fpBytes(c), rowBytes: storedBytes(c), codes: float64(uint(1)<<c.SigBits - 1),
+		bandH: make([]uint64, c.Bands),
 	}
 }
 
@@ -412,86 +428,62 @@ const rowsPerSigChunk = 1 << 12
 
 func (n *nearIndex) sigOf(ord uint32) []byte {
 	c := n.sigChunks[ord/rowsPerSigChunk]
-	off := int(ord%rowsPerSigChunk) * n.sigBytes
-	return c[off : off+n.sigBytes]
+	off := int(ord%rowsPerSigChunk) * n.rowBytes
+	return c[off : off+n.rowBytes]
 }
 
-// prepare packs sig's low b bits into n.q and computes the band hashes.
-func (n *nearIndex) prepare(sig []uint64) {
-	clear(n.q)
-	mask := uint64(1)<<n.b - 1
-	for i, v := range sig {
-		bit := i * n.b
-		n.q[bit>>3] |= byte((v & mask) << (bit & 7))
-	}
+// prepare points the query at sig's stored part and decodes its band hashes (both computed by the Signer in
+// the parallel workers, so the ordered merge only looks things up).
+func (n *nearIndex) prepare(sig []byte) {
 	for t := 0; t < n.bands; t++ {
-		h := fmix64(n.seed ^ uint64(t+1)*0x9e3779b97f4a7c15)
-		for _, v := range sig[t*n.rows : (t+1)*n.rows] {
-			h = fmix64(h ^ v)
-		}
-		n.bandH[t] = h
+		n.bandH[t] = binary.LittleEndian.Uint64(sig[1+8*t:])
+	}
+	n.q = sig[1+8*n.bands:]
+}
+
+// bandMatches checks a band-table entry against the query's band t by its fingerprint byte, so that entries
+// of other band values met while probing are skipped (1 in 256 slip through and only cost an estimate).
+func (n *nearIndex) bandMatches(stored []byte, t int) bool { return stored[t] == n.q[t] }
+
+// nonZero returns, for a word of packed b-bit codes, a mask with the lowest bit of every non-zero code set.
+func nonZero(x uint64, b int) uint64 {
+	switch b {
+	case 2:
+		return (x | x>>1) & 0x5555555555555555
+	case 4:
+		x |= x >> 1
+		x |= x >> 2
+		return x & 0x1111111111111111
+	default: // 8
+		x |= x >> 1
+		x |= x >> 2
+		x |= x >> 4
+		return x & 0x0101010101010101
 	}
 }
 
-// group returns the i-th b-bit value of a packed signature.
-func (n *nearIndex) group(p []byte, i int) byte {
-	bit := i * n.b
-	if n.b == 16 {
-		return p[bit>>3] ^ p[bit>>3+1] // only compared for equality; any injective-enough fold works
-	}
-	return (p[bit>>3] >> (bit & 7)) & byte(1<<n.b-1)
-}
-
-func (n *nearIndex) bandMatches(stored []byte, t int) bool {
-	if n.b == 16 {
-		lo, hi := t*n.rows*2, (t+1)*n.rows*2
-		return string(stored[lo:hi]) == string(n.q[lo:hi])
-	}
-	for i := t * n.rows; i < (t+1)*n.rows; i++ {
-		if n.group(stored, i) != n.group(n.q, i) {
-			return false
-		}
-	}
-	return true
-}
-
-// estimate is the b-bit MinHash Jaccard estimate between n.q and stored.
+// estimate is the Jaccard estimate between the query and a stored row from their fine bins (Li, Owen & Zhang
+// 2012: one-permutation hashing without densification): among bins holding a shingle of either row, the share
+// holding the same minimum. Codes of different minima collide with probability 1/(2^b−1); that is corrected.
+// When the rows have fewer shingles than bins, most shingles have a bin of their own and the estimate is
+// close to the exact Jaccard rather than a sample of it.
 func (n *nearIndex) estimate(stored []byte) float64 {
-	eq := 0
-	for i := 0; i < n.sigBytes; i += 8 {
-		x := binary.LittleEndian.Uint64(n.q[i:]) ^ binary.LittleEndian.Uint64(stored[i:])
-		switch n.b {
-		case 1:
-			eq += 64 - bits.OnesCount64(x)
-		case 2:
-			eq += 32 - bits.OnesCount64((x|x>>1)&0x5555555555555555)
-		case 4:
-			x |= x >> 1
-			x |= x >> 2
-			eq += 16 - bits.OnesCount64(x&0x1111111111111111)
-		case 8:
-			x |= x >> 1
-			x |= x >> 2
-			x |= x >> 4
-			eq += 8 - bits.OnesCount64(x&0x0101010101010101)
-		case 16:
-			x |= x >> 1
-			x |= x >> 2
-			x |= x >> 4
-			x |= x >> 8
-			eq += 4 - bits.OnesCount64(x&0x0001000100010001)
-		}
+	var eq, both, either int
+	q, s := n.q[n.fpLen:], stored[n.fpLen:]
+	for i := 0; i < len(q); i += 8 {
+		a := binary.LittleEndian.Uint64(q[i:])
+		c := binary.LittleEndian.Uint64(s[i:])
+		na, nc := nonZero(a, n.b), nonZero(c, n.b)
+		bt := na & nc
+		both += bits.OnesCount64(bt)
+		either += bits.OnesCount64(na | nc)
+		eq += bits.OnesCount64(bt &^ nonZero(a^c, n.b))
 	}
-	eq -= n.padGroups
-	c := 1 / float64(uint(1)<<n.b)
-	j := (float64(eq)/float64(n.k) - c) / (1 - c)
-	if j < 0 {
-		j = 0
+	if either == 0 {
+		return 0
 	}
-	if j > 1 {
-		j = 1
-	}
-	return j
+	t := (n.codes*float64(eq) - float64(both)) / (n.codes - 1)
+	return max(0, min(1, t/float64(either)))
 }
 
 // Band entries live in segments: open-addressing tables of uint32 ordinals. The stored signature has only
@@ -573,7 +565,7 @@ func (n *nearIndex) reserve(rows int) {
 // signature and no band entries, so the row can never be a candidate.
 func (n *nearIndex) add(ord uint32, indexed bool) {
 	if int(ord)/rowsPerSigChunk == len(n.sigChunks) {
-		n.sigChunks = append(n.sigChunks, make([]byte, rowsPerSigChunk*n.sigBytes))
+		n.sigChunks = append(n.sigChunks, make([]byte, rowsPerSigChunk*n.rowBytes))
 	}
 	if !indexed {
 		return
@@ -606,7 +598,7 @@ func (n *nearIndex) add(ord uint32, indexed bool) {
 }
 
 func (n *nearIndex) bytes() int64 {
-	b := int64(len(n.sigChunks)) * int64(rowsPerSigChunk*n.sigBytes)
+	b := int64(len(n.sigChunks)) * int64(rowsPerSigChunk*n.rowBytes)
 	for _, sg := range n.segs {
 		b += int64(cap(sg.slots)) * 4
 	}

@@ -141,7 +141,8 @@ func TestNearVsBruteForce(t *testing.T) {
 	for i, c := range rows {
 		idx[c.rec.ID] = i
 	}
-	var sig []uint64
+	var sig []byte
+	sg := NewSigner(cfg.Near, nil)
 	// Per-row outcome against the brute-force truth: the best true Jaccard with an earlier KEPT row.
 	type bucket struct{ n, dropped int }
 	hist := map[int]*bucket{}
@@ -161,7 +162,7 @@ func TestNearVsBruteForce(t *testing.T) {
 				}
 			}
 		}
-		sig = NearSignature(cfg.Near, &c.rec, sig)
+		sig = sg.Sign(&c.rec, sig)
 		reason, dupOf, detail := ix.Check(c.rec.ID, Key{}, sig)
 		dropped := reason == ReasonNearDuplicate
 		if !dropped {

@@ -45,7 +45,8 @@ func TestCurationEval(t *testing.T) {
 	}
 	byKind := map[string]*tally{}
 	falseRefusals := map[string]int{} // label kind → dropped as refusal
-	var sig []uint64
+	var sig []byte
+	signer := dedupe.NewSigner(dcfg.Near, nil)
 	var refusalDrops int
 	texts := map[string][2]string{} // id → question, response of rows that reached the dedupe index
 	var extraNear []float64         // true Jaccard of near_duplicate drops not labelled as duplicates
@@ -60,7 +61,7 @@ func TestCurationEval(t *testing.T) {
 		reason, detail := chain.Apply(&r)
 		if reason == "" {
 			key := dedupe.ExactKey(dcfg.Exact, &r)
-			sig = dedupe.NearSignature(dcfg.Near, &r, sig)
+			sig = signer.Sign(&r, sig)
 			var dupOf string
 			reason, dupOf, detail = ix.Check(r.ID, key, sig)
 			if reason == "" {
