@@ -48,6 +48,9 @@ type NearConfig struct {
 	DFFields []string `yaml:"df_fields" json:"df_fields"`
 	// DFSketchMB is the document-frequency sketch's size; 0 = 64 bytes per selected input row (power of two).
 	DFSketchMB int `yaml:"df_sketch_mb" json:"df_sketch_mb"`
+	// TemplateSample keeps one template shingle in TemplateSample (chosen by hash) in the signature, so a
+	// shared template weighs 1/TemplateSample of its length; 0 leaves all template shingles out.
+	TemplateSample int `yaml:"template_sample" json:"template_sample"`
 }
 
 // Field names usable in fields lists.
@@ -74,8 +77,9 @@ func DefaultConfig() Config {
 			SigBits:   2,
 			Seed:      42,
 
-			MaxShingleDF: 8,
-			DFFields:     []string{FieldQuestion},
+			MaxShingleDF:   8,
+			DFFields:       []string{FieldQuestion},
+			TemplateSample: 6,
 		},
 	}
 }
@@ -144,6 +148,9 @@ func (n NearConfig) Validate() error {
 		if err := checkFields(n.DFFields, "dedupe.near.df_fields"); err != nil {
 			return err
 		}
+	}
+	if n.TemplateSample < 0 || n.TemplateSample > 1<<16 {
+		return fmt.Errorf("dedupe.near.template_sample: must be 0 (drop all template shingles) .. 65536, got %d", n.TemplateSample)
 	}
 	if n.DFSketchMB < 0 || n.DFSketchMB > 1<<16 {
 		return fmt.Errorf("dedupe.near.df_sketch_mb: must be 0 (auto) .. 65536, got %d", n.DFSketchMB)

@@ -210,7 +210,10 @@ func (s *Signer) Values() []uint64 { return s.vals }
 // A word is template when some shingle covering it is in the template set (in more than max_shingle_df rows).
 // A shingle is distinguishing when a strict majority of its words are not template: an edited word inside a
 // template then adds no distinguishing shingle (its shingles have one non-template word), while a filled-in
-// slot of two or more words does.
+// slot of two or more words does. The other shingles are dropped except a fixed one in TemplateSample of them
+// (chosen by hash, so the same in every row): rows that share a template then still share a little, which
+// keeps a copy whose small distinct part was edited close to its original, while siblings with different
+// content stay far apart.
 func (s *Signer) choose() (byte, []uint64) {
 	sh := &s.sh
 	if s.tmpl == nil {
@@ -243,7 +246,7 @@ func (s *Signer) choose() (byte, []uint64) {
 	for w := 0; w < nw; w++ {
 		cover += s.diff[w]
 		s.nt[w+1] = s.nt[w]
-		if cover == 0 {
+		if cover == 0 && sh.words[w] != fieldSep { // the field separator is never counted, so never "distinct"
 			s.nt[w+1]++
 		}
 	}
@@ -251,21 +254,26 @@ func (s *Signer) choose() (byte, []uint64) {
 		return SigFallback, sh.hashes
 	}
 	s.pick = s.pick[:0]
+	nd := 0
 	for i, h := range sh.hashes {
 		st := sh.starts[i]
 		if 2*(s.nt[st+span]-s.nt[st]) > span {
 			s.pick = append(s.pick, h)
+			nd++
+		} else if s.cfg.TemplateSample > 0 && (h>>16)%uint64(s.cfg.TemplateSample) == 0 {
+			s.pick = append(s.pick, h) // a fixed 1-in-N sample of template shingles: the template weighs 1/N
 		}
 	}
-	if len(s.pick) > 0 {
+	if nd > 0 {
 		return SigDistinct, s.pick
 	}
+	s.pick = s.pick[:0]
 	// A few scattered non-template words: one shingle made of them, in order.
 	h := fmix64(s.sh.seed ^ 0x3c6ef372fe94f82b)
 	cover = 0
 	for w := 0; w < nw; w++ {
 		cover += s.diff[w]
-		if cover == 0 {
+		if cover == 0 && sh.words[w] != fieldSep {
 			h = fmix64(h*rollMul + sh.words[w])
 		}
 	}

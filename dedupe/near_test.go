@@ -119,16 +119,78 @@ func makeNearCorpus(seed uint64, bases, unrelated int) []nearCase {
 	return out
 }
 
-// TestNearVsBruteForce checks the MinHash-LSH index against exact word-5-gram Jaccard computed by brute
-// force over every pair that shares a shingle.
+// TestNearVsBruteForce checks the MinHash-LSH index against exact Jaccard computed by brute force over every
+// earlier kept row that shares a shingle, on 4,000 rows (bases, edited variants at a spread of edit rates,
+// unrelated rows). Two rules: "plain" (max_shingle_df 0) against an independent string-shingle reference, and
+// "templates" (the defaults: a DF pass over the corpus, then the template rule) against the exact Jaccard of
+// the shingle sets the rule chooses. The defaults were tuned on seed 1; the targets are asserted on seed 2:
+// recall >= 95% for true J >= 0.8, and at most 2% of near_duplicate drops below true J 0.75.
 func TestNearVsBruteForce(t *testing.T) {
+	for _, seed := range []uint64{1, 2} {
+		for _, rule := range []string{"plain", "templates"} {
+			t.Run(fmt.Sprintf("seed%d/%s", seed, rule), func(t *testing.T) {
+				recall, low := nearVsBruteForce(t, seed, rule == "templates")
+				if seed == 2 {
+					if recall < 0.95 {
+						t.Errorf("recall %.3f < 0.95", recall)
+					}
+					if low > 0.02 {
+						t.Errorf("%.2f%% of near_duplicate drops have true J < 0.75 (want <= 2%%)", 100*low)
+					}
+				}
+			})
+		}
+	}
+}
+
+// nearVsBruteForce returns recall at true J >= 0.8 and the share of drops whose true J is below 0.75.
+func nearVsBruteForce(t *testing.T, seed uint64, templates bool) (float64, float64) {
 	cfg := DefaultConfig()
 	cfg.Exact.Enabled = false
-	rows := makeNearCorpus(1, 1500, 1000)
+	if !templates {
+		cfg.Near.MaxShingleDF = 0
+	}
+	rows := makeNearCorpus(seed, 1500, 1000)
+	var tmpl *TemplateSet
+	if templates {
+		// Half of the rows get one of 20 long shared instructions before their question (a variant keeps its
+		// base's), so the template rule has something to remove.
+		rng := rand.New(rand.NewPCG(seed, 99))
+		v := vocab(rng, 5000)
+		var instr []string
+		for k := 0; k < 20; k++ {
+			instr = append(instr, "Detailed Instructions: "+strings.Join(randomDoc(rng, v, 60+rng.IntN(100)), " ")+"\nQ: ")
+		}
+		for i := range rows {
+			b := i
+			if rows[i].base >= 0 {
+				b = rows[i].base
+			}
+			if b%2 == 0 {
+				rows[i].rec.Question = instr[(b/2)%20] + rows[i].rec.Question
+			}
+		}
+		sk := NewDFSketch(64*len(rows), cfg.Near.Seed)
+		dc := NewDFCounter(cfg.Near)
+		for i := range rows {
+			sk.Add(dc.Row(&rows[i].rec))
+		}
+		tmpl = sk.Templates(cfg.Near.MaxShingleDF)
+	}
+	sg := NewSigner(cfg.Near, tmpl)
 	sets := make([]map[string]struct{}, len(rows))
 	inv := map[string][]int{}
 	for i, c := range rows {
-		sets[i] = refShingles(c.rec.Question, c.rec.Response)
+		if templates {
+			sg.Sign(&c.rec, nil)
+			_, chosen := sg.choose()
+			sets[i] = map[string]struct{}{}
+			for _, h := range chosen {
+				sets[i][fmt.Sprint(h)] = struct{}{}
+			}
+		} else {
+			sets[i] = refShingles(c.rec.Question, c.rec.Response)
+		}
 		for s := range sets[i] {
 			inv[s] = append(inv[s], i)
 		}
@@ -142,11 +204,10 @@ func TestNearVsBruteForce(t *testing.T) {
 		idx[c.rec.ID] = i
 	}
 	var sig []byte
-	sg := NewSigner(cfg.Near, nil)
 	// Per-row outcome against the brute-force truth: the best true Jaccard with an earlier KEPT row.
 	type bucket struct{ n, dropped int }
 	hist := map[int]*bucket{}
-	var recallN, recallHit, fpLow int
+	var recallN, recallHit, drops, dropsLow int
 	kept := map[int]bool{}
 	for i, c := range rows {
 		best := 0.0
@@ -168,9 +229,11 @@ func TestNearVsBruteForce(t *testing.T) {
 		if !dropped {
 			kept[i] = true
 		} else {
+			drops++
 			tj := jaccard(sets[i], sets[idx[dupOf]])
-			if tj < 0.6 {
-				t.Errorf("row %d dropped as near dup of %s (%s) but true Jaccard %.3f", i, dupOf, detail, tj)
+			if tj < 0.75 {
+				dropsLow++
+				t.Logf("row %d dropped as near dup of %s (%s) at true Jaccard %.3f", i, dupOf, detail, tj)
 			}
 		}
 		b := int(best * 20)
@@ -186,30 +249,19 @@ func TestNearVsBruteForce(t *testing.T) {
 			if dropped {
 				recallHit++
 			}
-		} else if best < 0.7 && dropped {
-			fpLow++
 		}
 	}
 	for b := 0; b <= 20; b++ {
-		if h := hist[b]; h != nil && b >= 8 {
+		if h := hist[b]; h != nil && b >= 12 {
 			t.Logf("true J %.2f–%.2f: %4d rows, %4d dropped (%.1f%%)", float64(b)/20, float64(b+1)/20, h.n, h.dropped, 100*float64(h.dropped)/float64(h.n))
 		}
 	}
 	recall := float64(recallHit) / float64(recallN)
-	t.Logf("recall at true J >= 0.8: %d/%d = %.3f; dropped with true J < 0.7: %d; stats %+v", recallHit, recallN, recall, fpLow, ix.Stats())
+	low := float64(dropsLow) / float64(max(drops, 1))
+	t.Logf("recall at true J >= 0.8: %d/%d = %.3f; drops %d, below true J 0.75: %d (%.2f%%); signatures %v",
+		recallHit, recallN, recall, drops, dropsLow, 100*low, ix.Stats().NearSignatures)
 	if recallN < 300 {
-		t.Fatalf("corpus has only %d pairs at J >= 0.8; the generator is off", recallN)
+		t.Fatalf("corpus has only %d rows at J >= 0.8; the generator is off", recallN)
 	}
-	if recall < 0.95 {
-		t.Errorf("recall %.3f < 0.95", recall)
-	}
-	low := 0
-	for b := 0; b < 14; b++ {
-		if h := hist[b]; h != nil {
-			low += h.n
-		}
-	}
-	if float64(fpLow) > 0.02*float64(low) {
-		t.Errorf("%d of %d rows with true J < 0.7 dropped (> 2%%)", fpLow, low)
-	}
+	return recall, low
 }
