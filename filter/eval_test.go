@@ -45,9 +45,18 @@ func TestCurationEval(t *testing.T) {
 	}
 	byKind := map[string]*tally{}
 	falseRefusals := map[string]int{} // label kind → dropped as refusal
+	// First read, as the pipeline does: shingle document frequencies of the selected rows.
+	sk := dedupe.NewDFSketch(64*rows, dcfg.Near.Seed)
+	dc := dedupe.NewDFCounter(dcfg.Near)
+	if err := synth.Generate(synth.DefaultConfig(rows, 20260127), func(r orca.Record, _ synth.Label) error {
+		sk.Add(dc.Row(&r))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	var sig []byte
-	signer := dedupe.NewSigner(dcfg.Near, nil)
-	var refusalDrops int
+	signer := dedupe.NewSigner(dcfg.Near, sk.Templates(dcfg.Near.MaxShingleDF))
+	var refusalDrops, missed int
 	texts := map[string][2]string{} // id → question, response of rows that reached the dedupe index
 	var extraNear []float64         // true Jaccard of near_duplicate drops not labelled as duplicates
 	err = synth.Generate(synth.DefaultConfig(rows, 20260127), func(r orca.Record, l synth.Label) error {
@@ -75,6 +84,12 @@ func TestCurationEval(t *testing.T) {
 		}
 		if reason != "" {
 			tl.dropped[reason]++
+		}
+		if (kind == synth.KindRefusalOpening || kind == synth.KindRefusalMid) && reason != filter.ReasonRefusal {
+			missed++
+			if missed <= 6 {
+				t.Logf("refusal missed (%s, reason %q): question %.80q response %.120q", kind, reason, r.Question, r.Response)
+			}
 		}
 		if reason == filter.ReasonRefusal {
 			refusalDrops++
