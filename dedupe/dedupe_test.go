@@ -312,8 +312,8 @@ func TestMemoryPerKeptRow(t *testing.T) {
 		if s.ExactBytesPerKept > 24.5 {
 			t.Errorf("exact %.1f bytes per kept row > 24", s.ExactBytesPerKept)
 		}
-		if reserve && s.NearBytesPerKept > 350 {
-			t.Errorf("near %.1f bytes per kept row > 350", s.NearBytesPerKept)
+		if reserve && s.NearBytesPerKept > 372 { // 272 stored + 10 band slots at 5.3 + up to one 4096-row chunk of slack at small n
+			t.Errorf("near %.1f bytes per kept row > 372", s.NearBytesPerKept)
 		}
 	}
 }
