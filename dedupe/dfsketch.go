@@ -168,7 +168,7 @@ func (t *TemplateSet) Bytes() int { return 8 * len(t.words) }
 func (t *TemplateSet) FillRatio() float64 { return float64(t.bits) / float64(64*len(t.words)) }
 
 // DFCounter lists the distinct shingle hashes of a row's DFFields for the document-frequency pass: the same
-// word n-gram hashes as the signature uses, computed per field (no shingle spans two fields). It holds scratch
+// DFNGram-word shingle hashes the signer checks against the template set, computed per field (no shingle spans two fields). It holds scratch
 // buffers: use one per goroutine.
 type DFCounter struct {
 	cfg  NearConfig
@@ -181,7 +181,7 @@ type DFCounter struct {
 // NewDFCounter returns a counter for cfg.
 func NewDFCounter(cfg NearConfig) *DFCounter {
 	c := &DFCounter{cfg: cfg}
-	c.sh = newShingler(cfg.NGram, cfg.Seed)
+	c.sh = newShingler(dfNGram(cfg), cfg.Seed)
 	return c
 }
 

@@ -3,6 +3,8 @@ package dedupe
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/orcaprep/orcaprep/orca"
@@ -81,9 +83,10 @@ func TestDFSketchMergeAndRoundTrip(t *testing.T) {
 	}
 }
 
-// TestTemplateRuleEdgeCases: a row that is all template falls back to all its shingles (so repeated copies are
+// TestTemplateRuleEdgeCases: a row that is all template falls back to all its words (so repeated copies are
 // still near duplicates), a template sibling with a different distinct part is kept, a copy with one word of
-// the template changed is dropped, and a short row gets a signature.
+// the template changed has exactly the original's element set (the changed word is an island) and is
+// dropped, a row whose only non-template words are islands is "pseudo", and a short row gets a signature.
 func TestTemplateRuleEdgeCases(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Exact.Enabled = false
@@ -129,9 +132,10 @@ func TestTemplateRuleEdgeCases(t *testing.T) {
 			t.Errorf("template sibling %s kind %d, want distinct", rows[i].ID, kinds[rows[i].ID])
 		}
 	}
-	// The question is all template; the answer is not counted (df_fields: question), so its words remain.
-	if k := kinds["t0.a"]; (k != SigPseudo && k != SigFallback) || got["t0.b"] != ReasonNearDuplicate+":t0.a" {
-		t.Errorf("all-template copies: kind %d, second copy %q (want pseudo/fallback, near_duplicate of t0.a)", k, got["t0.b"])
+	// The question is all template; the answer is not counted (df_fields: question), so it is the
+	// distinguishing content.
+	if k := kinds["t0.a"]; k != SigDistinct || got["t0.b"] != ReasonNearDuplicate+":t0.a" {
+		t.Errorf("all-template question: kind %d, second copy %q (want distinct, near_duplicate of t0.a)", k, got["t0.b"])
 	}
 	// Counting the answer too makes every word template: the row falls back to all its shingles.
 	cfg2 := cfg
@@ -148,6 +152,17 @@ func TestTemplateRuleEdgeCases(t *testing.T) {
 	}
 	if got["niv.typo"] != ReasonNearDuplicate+":"+rows[3].ID {
 		t.Errorf("copy with a template word changed: %q, want near_duplicate of %s", got["niv.typo"], rows[3].ID)
+	}
+	orig := fromSets(sg.Elements(&rows[3]))
+	if typoSet := fromSets(sg.Elements(&typo)); !slices.Equal(typoSet.e, orig.e) {
+		t.Errorf("copy with a template word changed: %d elements, original %d; want the same set", len(typoSet.e), len(orig.e))
+	}
+	// Only an edited template word and an empty answer: the island is all there is.
+	island := rows[3]
+	island.Question = typo.Question[:strings.Index(typo.Question, "Sentence ")]
+	island.Response = ""
+	if es := sg.Elements(&island); es.Kind != SigPseudo || len(es.Elems) != 2 {
+		t.Errorf("island-only row: kind %d with %d elements, want pseudo with 2 (the edited word, it + the field separator)", es.Kind, len(es.Elems))
 	}
 	if kinds["cot.short"] == 0 {
 		t.Error("short row got no signature")

@@ -38,8 +38,9 @@ type Index struct {
 	exactDups, nearDups int
 	nearCandidates      int // candidates whose Jaccard was estimated
 	nearBelow           int // rows whose best candidate was under the confirm threshold
+	nearContained       int // near duplicates confirmed by the containment clause (Jaccard below threshold)
 	dupCount            map[uint32]uint32
-	confirm             float64
+	confirm, confirmC   float64
 	jaccardHist         [21]int // estimated Jaccard of confirmed near duplicates, 0.05 buckets
 	kinds               [5]int  // rows near-checked, by signature kind (SigFull…SigFallback)
 }
@@ -56,14 +57,15 @@ func NewIndex(cfg Config) (*Index, error) {
 	if cfg.Near.Enabled {
 		ix.near = newNearIndex(cfg.Near)
 		ix.confirm = cfg.Near.EffectiveConfirmThreshold()
+		ix.confirmC = cfg.Near.EffectiveConfirmContainment()
 	}
 	return ix, nil
 }
 
 // Check decides row id, given its exact key and near signature from Signer.Sign (either is ignored when that
 // dedupe is disabled; an empty signature is never a near duplicate). It returns "" and records the row as
-// kept, or the reason, the id of the earlier kept row it duplicates and a detail ("jaccard=0.86" for near
-// duplicates).
+// kept, or the reason, the id of the earlier kept row it duplicates and a detail for near duplicates
+// ("jaccard=0.86", or "jaccard=0.55 containment=0.97" when the containment clause confirmed it).
 func (ix *Index) Check(id string, key Key, sig []byte) (reason, dupOf, detail string) {
 	if ix.exact != nil {
 		if ord, ok := ix.exact.find(key); ok {
@@ -78,16 +80,20 @@ func (ix *Index) Check(id string, key Key, sig []byte) (reason, dupOf, detail st
 			ix.kinds[k]++
 		}
 		ix.near.prepare(sig)
-		ord, j, n := ix.near.best()
-		ix.nearCandidates += n
-		if n > 0 && j >= ix.confirm {
+		m := ix.near.best(ix.confirm, ix.confirmC)
+		ix.nearCandidates += m.n
+		if m.match {
 			ix.nearDups++
-			ix.dupCount[ord]++
-			b := int(j * 20)
-			ix.jaccardHist[b]++
-			return ReasonNearDuplicate, ix.ids.get(ord), "jaccard=" + strconv.FormatFloat(j, 'f', 2, 64)
+			ix.dupCount[m.ord]++
+			ix.jaccardHist[int(m.j*20)]++
+			detail = "jaccard=" + strconv.FormatFloat(m.j, 'f', 2, 64)
+			if m.j < ix.confirm {
+				ix.nearContained++
+				detail += " containment=" + strconv.FormatFloat(m.c, 'f', 2, 64)
+			}
+			return ReasonNearDuplicate, ix.ids.get(m.ord), detail
 		}
-		if n > 0 {
+		if m.n > 0 {
 			ix.nearBelow++
 		}
 	}
@@ -121,9 +127,12 @@ type IndexStats struct {
 	NearDuplicates  int `json:"near_duplicates"`
 	// NearCandidates counts LSH candidates whose Jaccard was estimated; NearBelowThreshold counts rows that
 	// had candidates but none reached the confirm threshold (kept).
-	NearCandidates     int     `json:"near_candidates"`
-	NearBelowThreshold int     `json:"near_below_threshold"`
-	ConfirmThreshold   float64 `json:"confirm_threshold,omitempty"`
+	NearCandidates     int `json:"near_candidates"`
+	NearBelowThreshold int `json:"near_below_threshold"`
+	// NearContained counts near duplicates confirmed by the containment clause (their Jaccard was below the
+	// confirm threshold: a cut or an addition within max_growth of the row).
+	NearContained    int     `json:"near_contained"`
+	ConfirmThreshold float64 `json:"confirm_threshold,omitempty"`
 	// NearSignatures counts near-checked rows by what their signature covers: "full" (no template shingle),
 	// "distinct" (template words removed), "pseudo" (only a few scattered non-template words), "fallback"
 	// (every word is template, so all shingles are used).
@@ -145,8 +154,9 @@ type IndexStats struct {
 func (ix *Index) Stats() IndexStats {
 	s := IndexStats{
 		Kept: int(ix.kept), ExactDuplicates: ix.exactDups, NearDuplicates: ix.nearDups,
-		NearCandidates: ix.nearCandidates, NearBelowThreshold: ix.nearBelow, ConfirmThreshold: ix.confirm,
-		Clusters: map[string]int{},
+		NearCandidates: ix.nearCandidates, NearBelowThreshold: ix.nearBelow, NearContained: ix.nearContained,
+		ConfirmThreshold: ix.confirm,
+		Clusters:         map[string]int{},
 	}
 	for _, n := range ix.dupCount {
 		size := int(n) + 1
@@ -402,8 +412,12 @@ type nearIndex struct {
 	k, bands, rows, b int
 	sigLen            int // length of a signature from Signer.Sign
 	fpLen             int // band fingerprint bytes (padded to 8)
-	rowBytes          int // stored per kept row: fingerprints + packed codes
+	codeLen           int // packed code bytes
+	rowBytes          int // stored per kept row: fingerprints + packed codes + response codes + counts
 	codes             float64
+	maxGrowth         float64
+	respJ, respC      float64 // response condition (both 0: off)
+	tmplC             float64 // template condition (0: off)
 
 	sigChunks [][]byte
 	segs      []segment
@@ -418,7 +432,8 @@ type nearIndex struct {
 func newNearIndex(c NearConfig) *nearIndex {
 	return &nearIndex{
 		k: c.NumPerm, bands: c.Bands, rows: c.Rows, b: c.SigBits, sigLen: SignatureBytes(c),
-		fpLen: fpBytes(c), rowBytes: storedBytes(c), codes: float64(uint(1)<<c.SigBits - 1),
+		fpLen: fpBytes(c), codeLen: packedBytes(c), rowBytes: storedBytes(c), codes: float64(uint(1)<<c.SigBits - 1),
+		maxGrowth: c.MaxGrowth, respJ: c.ResponseJaccard, respC: c.ResponseContainment, tmplC: c.TemplateContainment,
 		bandH: make([]uint64, c.Bands),
 	}
 }
@@ -462,27 +477,43 @@ func nonZero(x uint64, b int) uint64 {
 	}
 }
 
-// estimate is the Jaccard estimate between the query and a stored row from their fine bins (Li, Owen & Zhang
-// 2012: one-permutation hashing without densification): among bins holding a shingle of either row, the share
-// holding the same minimum. Codes of different minima collide with probability 1/(2^b−1); that is corrected.
-// When the rows have fewer shingles than bins, most shingles have a bin of their own and the estimate is
-// close to the exact Jaccard rather than a sample of it.
+// estimate is the Jaccard estimate between the query and a stored row from their fine bins.
 func (n *nearIndex) estimate(stored []byte) float64 {
+	o := n.fpLen
+	return estimateCodes(n.q[o:o+n.codeLen], stored[o:o+n.codeLen], n.b, n.codes)
+}
+
+// respEstimate is the Jaccard estimate between the query's and a stored row's responses; two empty
+// responses are identical.
+func (n *nearIndex) respEstimate(stored []byte) float64 {
+	o := n.fpLen + n.codeLen
+	j := estimateCodes(n.q[o:o+respBytes], stored[o:o+respBytes], respBits, 1<<respBits-1)
+	if j < 0 {
+		return 1
+	}
+	return j
+}
+
+// estimateCodes is the Jaccard estimate from two rows' packed b-bit bin codes (Li, Owen & Zhang 2012:
+// one-permutation hashing without densification): among bins holding an element of either row, the share
+// holding the same minimum. Codes of different minima collide with probability 1/codes; that is corrected.
+// When the rows have fewer elements than bins, most elements have a bin of their own and the estimate is
+// close to the exact Jaccard rather than a sample of it. It returns -1 when both rows are empty.
+func estimateCodes(q, s []byte, b int, codes float64) float64 {
 	var eq, both, either int
-	q, s := n.q[n.fpLen:], stored[n.fpLen:]
 	for i := 0; i < len(q); i += 8 {
 		a := binary.LittleEndian.Uint64(q[i:])
 		c := binary.LittleEndian.Uint64(s[i:])
-		na, nc := nonZero(a, n.b), nonZero(c, n.b)
+		na, nc := nonZero(a, b), nonZero(c, b)
 		bt := na & nc
 		both += bits.OnesCount64(bt)
 		either += bits.OnesCount64(na | nc)
-		eq += bits.OnesCount64(bt &^ nonZero(a^c, n.b))
+		eq += bits.OnesCount64(bt &^ nonZero(a^c, b))
 	}
 	if either == 0 {
-		return 0
+		return -1
 	}
-	t := (n.codes*float64(eq) - float64(both)) / (n.codes - 1)
+	t := (codes*float64(eq) - float64(both)) / (codes - 1)
 	return max(0, min(1, t/float64(either)))
 }
 
@@ -495,11 +526,85 @@ type segment struct {
 	used  int
 }
 
-// best walks every band's probe chains and returns the candidate with the highest estimated Jaccard
-// (lowest ordinal on ties), and the number of distinct candidates estimated.
-func (n *nearIndex) best() (uint32, float64, int) {
+// counts returns a stored row's element count, word count, response element count and template shingle
+// count.
+func (n *nearIndex) counts(stored []byte) (elems, words, resp, tmpl float64) {
+	off := n.fpLen + n.codeLen + 2*respBytes
+	u := func(i int) float64 { return float64(binary.LittleEndian.Uint32(stored[off+4*i:])) }
+	return u(0), u(1), u(2), u(3)
+}
+
+// templatesAgree is the template condition: when both rows have template shingles, the estimated
+// containment of the smaller set in the larger reaches template_containment. A row without any agrees with
+// every row: an edit can remove every shingle of a short template (one changed word in a 7-word prompt).
+func (n *nearIndex) templatesAgree(stored []byte) bool {
+	if n.tmplC == 0 {
+		return true
+	}
+	_, _, _, ta := n.counts(n.q)
+	_, _, _, tb := n.counts(stored)
+	if ta == 0 || tb == 0 {
+		return true
+	}
+	o := n.fpLen + n.codeLen + respBytes
+	j := max(0, estimateCodes(n.q[o:o+respBytes], stored[o:o+respBytes], respBits, 1<<respBits-1))
+	return j*(ta+tb)/(1+j)/min(ta, tb) >= n.tmplC
+}
+
+// responsesAgree is the response condition: the responses' estimated Jaccard reaches response_jaccard, or
+// the estimated containment of the smaller reaches response_containment.
+func (n *nearIndex) responsesAgree(stored []byte) bool {
+	if n.respJ == 0 && n.respC == 0 {
+		return true
+	}
+	j := n.respEstimate(stored)
+	if n.respJ > 0 && j >= n.respJ {
+		return true
+	}
+	_, _, ra, _ := n.counts(n.q)
+	_, _, rb, _ := n.counts(stored)
+	small := min(ra, rb)
+	if n.respC == 0 || small == 0 {
+		return false
+	}
+	return j*(ra+rb)/(1+j)/small >= n.respC
+}
+
+// containment estimates |A∩B| / min(|A|,|B|) from the Jaccard estimate j and the exact element counts
+// (|A∩B| = j(|A|+|B|)/(1+j)), and reports whether the rows' word counts are within maxGrowth of the longer.
+func (n *nearIndex) containment(stored []byte, j float64) (float64, bool) {
+	ea, wa, _, _ := n.counts(n.q)
+	eb, wb, _, _ := n.counts(stored)
+	small := min(ea, eb)
+	if small == 0 {
+		return 0, false
+	}
+	c := min(1, j*(ea+eb)/(1+j)/small)
+	return c, abs(wa-wb) <= n.maxGrowth*max(wa, wb)
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// nearMatch is the outcome of a query: the best candidate, whether it confirms, its estimated Jaccard and
+// containment, and the number of distinct candidates estimated.
+type nearMatch struct {
+	ord   uint32
+	j, c  float64
+	match bool
+	n     int
+}
+
+// best walks every band's probe chains and returns the best candidate: one that confirms (estimated Jaccard
+// >= confirmJ, or estimated containment >= confirmC with word counts within max_growth) before one that does
+// not, then the highest estimated Jaccard, then the lowest ordinal.
+func (n *nearIndex) best(confirmJ, confirmC float64) nearMatch {
 	n.cands = n.cands[:0]
-	bestOrd, bestJ := uint32(0), -1.0
+	m := nearMatch{j: -1}
 	for si := range n.segs {
 		slots := n.segs[si].slots
 		for t := 0; t < n.bands; t++ {
@@ -512,9 +617,11 @@ func (n *nearIndex) best() (uint32, float64, int) {
 				ord := s - 1
 				if st := n.sigOf(ord); n.bandMatches(st, t) && !containsU32(n.cands, ord) {
 					n.cands = append(n.cands, ord)
-					j := n.estimate(st)
-					if j > bestJ || j == bestJ && ord < bestOrd {
-						bestOrd, bestJ = ord, j
+					j := max(0, n.estimate(st))
+					c, within := n.containment(st, j)
+					ok := (j >= confirmJ || within && c >= confirmC) && n.responsesAgree(st) && n.templatesAgree(st)
+					if ok && !m.match || ok == m.match && (j > m.j || j == m.j && ord < m.ord) {
+						m = nearMatch{ord: ord, j: j, c: c, match: ok}
 					}
 				}
 				if i++; i == len(slots) {
@@ -523,7 +630,8 @@ func (n *nearIndex) best() (uint32, float64, int) {
 			}
 		}
 	}
-	return bestOrd, bestJ, len(n.cands)
+	m.n = len(n.cands)
+	return m
 }
 
 func containsU32(s []uint32, v uint32) bool {

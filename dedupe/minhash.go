@@ -129,39 +129,82 @@ func (s *shingler) text(t string) {
 	}
 }
 
-// Signature kinds, the first byte of a signature from Signer.Sign: which shingles the MinHash was taken over.
+// Signature kinds, the first byte of a signature from Signer.Sign: which words the element set was taken over.
 const (
-	SigFull     = 1 // all shingles: the row has no template shingle (or template-awareness is off)
-	SigDistinct = 2 // the distinguishing shingles: template words removed (see README.md, "Templates")
-	SigPseudo   = 3 // one shingle made of the row's few non-template words (no n-gram of them is distinguishing)
-	SigFallback = 4 // all shingles: every word is template (the whole row is repeated text)
+	SigFull     = 1 // all words: the row has no template shingle (or template-awareness is off)
+	SigDistinct = 2 // the distinguishing words: template words and one-word edits inside a template removed
+	SigPseudo   = 3 // only one-word islands inside template text remain: the set is taken over those words
+	SigFallback = 4 // all words: every word is template (the whole row is repeated text)
 )
 
-// Signer computes the compact near-duplicate signature Index.Check takes: MinHash by one-permutation hashing
-// (each shingle hashed once, its top bits pick one of NumPerm bins, the bin keeps its minimum) with optimal
-// densification (Shrivastava 2017) for empty bins, over the row's distinguishing shingles when a TemplateSet
-// is given. It holds scratch buffers: use one per goroutine. Output is a pure function of the row, the config
-// and the template set.
+// Signer computes the compact near-duplicate signature Index.Check takes. It finds the row's distinguishing
+// words (template words removed when a TemplateSet is given), takes the word k-grams of them
+// (MinNGram..NGram: words and word pairs by default) as the row's element set, and MinHashes that set by
+// one-permutation hashing (each element hashed once, its top bits pick one of NumPerm bins, the bin keeps its
+// minimum); coarse bins, densified (Shrivastava 2017), give the LSH bands. The elements that lie inside the
+// response get a second, small MinHash for the response condition, the row's template shingles a third for
+// the template condition, and the signature carries the exact counts of all three sets and the row's word
+// count. It holds scratch buffers: use one per goroutine. Output is a pure
+// function of the row, the config and the template set.
 type Signer struct {
 	cfg   NearConfig
 	tmpl  *TemplateSet
-	shift uint
+	shift uint // fine bin = hash >> shift
 	sh    shingler
-	vals  []uint64 // NumPerm fine bins (emptyBin where no shingle fell)
-	lsh   []uint64 // lshBins coarse bins, densified: the band values
-	high  []bool
-	diff  []int32
-	nt    []int32
-	pick  []uint64
-	b     int // packed signature bytes
+	// coarse bin = hash >> lshShift
+	lshShift uint
+	vals     []uint64 // NumPerm fine bins (emptyBin where no element fell)
+	lsh      []uint64 // lshBins coarse bins, densified: the band values
+	rvals    [respBins]uint64
+	tvals    [respBins]uint64 // bins of the row's template shingles (same size as the response's)
+	thash    []uint64         // the row's template shingle hashes (with repeats)
+	ttab     []uint64         // open-addressing set of them
+	diff     []int32
+	mark     []bool   // per word: not covered by a template shingle (and not the field separator)
+	seq      []uint64 // word hashes of the chosen words, in order (field separators kept)
+	table    []uint64 // open-addressing set of the row's element hashes (0 = empty slot)
+	inR      []bool   // per table slot: the element occurs inside the response
+	kseed    [17]uint64
+	pow      [17]uint64 // rollMul^k
+	b        int        // packed signature bytes
+
+	respField      int // index of the response in cfg.Fields, or -1 (no response condition)
+	respFrom       int // the response's words are sh.words[respFrom:respTo] (after prepare; -1: none)
+	respTo         int
+	seqRespFrom    int // ... and s.seq[seqRespFrom:seqRespTo] after choose
+	seqRespTo      int
+	nElems, nWords int // distinct elements and words (separators excluded) of the last row
+	nResp          int // distinct elements inside the response
+	nTmpl          int // distinct template shingles
 }
 
 // NewSigner returns a signer for cfg; tmpl may be nil (template-awareness off: every row is SigFull).
 func NewSigner(cfg NearConfig, tmpl *TemplateSet) *Signer {
 	k := cfg.NumPerm
-	return &Signer{cfg: cfg, tmpl: tmpl, shift: uint(64 - bits.TrailingZeros(uint(k))),
-		sh: newShingler(cfg.NGram, cfg.Seed), vals: make([]uint64, k), lsh: make([]uint64, lshBins(cfg)),
-		b: packedBytes(cfg)}
+	s := &Signer{cfg: cfg, tmpl: tmpl, shift: uint(64 - bits.TrailingZeros(uint(k))),
+		sh: newShingler(dfNGram(cfg), cfg.Seed), vals: make([]uint64, k), lsh: make([]uint64, lshBins(cfg)),
+		b: packedBytes(cfg), respField: -1}
+	s.lshShift = uint(64 - bits.TrailingZeros(uint(len(s.lsh))))
+	for i, f := range cfg.Fields {
+		if f == FieldResponse {
+			s.respField = i
+		}
+	}
+	p := uint64(1)
+	for i := range s.kseed {
+		s.kseed[i] = fmix64(uint64(i)*0xd6e8feb86659fd93) ^ s.sh.seed // k-grams of different lengths differ
+		s.pow[i] = p
+		p *= rollMul
+	}
+	return s
+}
+
+// dfNGram is the template shingle length (df_ngram; 5 when unset and templates are off).
+func dfNGram(c NearConfig) int {
+	if c.DFNGram < 1 {
+		return 5
+	}
+	return c.DFNGram
 }
 
 // lshBins is the number of coarse bins the LSH bands are taken from: the fine bins folded by their top bits
@@ -174,111 +217,200 @@ func packedBytes(c NearConfig) int { return (c.NumPerm*c.SigBits + 63) / 64 * 8 
 // fpBytes is the size of the band fingerprints (one byte per band), padded to 8 bytes.
 func fpBytes(c NearConfig) int { return (c.Bands + 7) / 8 * 8 }
 
-// storedBytes is what the index keeps per kept row: band fingerprints and packed codes.
-func storedBytes(c NearConfig) int { return fpBytes(c) + packedBytes(c) }
+// The response condition uses a small second MinHash: respBins one-permutation bins over the response's
+// elements, kept as 4-bit codes (respBytes).
+const (
+	respBins  = 64
+	respShift = 64 - 6 // top 6 bits pick one of 64 bins
+	respBits  = 4
+	respBytes = respBins * respBits / 8
+)
+
+// countBytes holds the element count, the word count, the response element count and the template shingle
+// count (little-endian uint32s) after the codes.
+const countBytes = 16
+
+// storedBytes is what the index keeps per kept row: band fingerprints, packed codes, the response and
+// template codes and the counts.
+func storedBytes(c NearConfig) int { return fpBytes(c) + packedBytes(c) + 2*respBytes + countBytes }
 
 // SignatureBytes is the length of a non-empty signature: kind byte, Bands band hashes, then the stored part
-// (band fingerprints, packed b-bit codes of the fine bins).
+// (band fingerprints, packed b-bit codes of the fine bins, response codes, template codes, counts).
 func SignatureBytes(c NearConfig) int { return 1 + 8*c.Bands + storedBytes(c) }
 
 // Sign appends r's signature to dst[:0] (reusing its capacity) and returns it; empty when the near fields
 // hold no word, which Index.Check never near-matches.
 func (s *Signer) Sign(r *orca.Record, dst []byte) []byte {
 	dst = dst[:0]
+	if !s.prepare(r) {
+		return dst
+	}
+	kind := s.choose()
+	s.minhash()
+	return s.encode(dst, kind)
+}
+
+// prepare shingles r's near fields (words and template-length shingles); false when they hold no word.
+func (s *Signer) prepare(r *orca.Record) bool {
 	sh := &s.sh
 	sh.reset()
+	seps := 0
+	s.respFrom, s.respTo = -1, -1
 	for i, f := range s.cfg.Fields {
 		if i > 0 && sh.count > 0 {
 			sh.word(fieldSep)
+			seps++
+		}
+		if i == s.respField {
+			s.respFrom = sh.count
 		}
 		sh.text(fieldValue(r, f))
+		if i == s.respField {
+			s.respTo = sh.count
+		}
 	}
 	sh.finish()
-	if len(sh.hashes) == 0 {
-		return dst
-	}
-	kind, set := s.choose()
-	s.minhash(set)
-	return s.encode(dst, kind)
+	s.nWords = sh.count - seps
+	return s.nWords > 0
 }
 
 // Values is the MinHash of the last Sign call (NumPerm values), for tests and tools.
 func (s *Signer) Values() []uint64 { return s.vals }
 
-// choose applies the template rule and returns the signature kind and the shingle hashes to MinHash.
+// ElementSets is what a row's signature summarizes, exactly: the sets the rule compares (README.md, "The
+// rule").
+type ElementSets struct {
+	Kind     byte     // SigFull, SigDistinct, SigPseudo or SigFallback
+	Elems    []uint64 // distinct element hashes of the chosen words
+	Words    int      // words of the near fields (template included)
+	Response []uint64 // the distinct elements that lie inside the response
+	Template []uint64 // the distinct template shingles (DFNGram-word shingles in the template set)
+}
+
+// Elements returns r's element sets as Sign sees them (Kind 0 when r has no word): what the brute-force
+// reference in the tests computes exact similarities over.
+func (s *Signer) Elements(r *orca.Record) ElementSets {
+	if !s.prepare(r) {
+		return ElementSets{}
+	}
+	e := ElementSets{Kind: s.choose(), Words: s.nWords}
+	s.minhash()
+	for _, h := range s.ttab {
+		if h != 0 {
+			e.Template = append(e.Template, h)
+		}
+	}
+	for i, h := range s.table {
+		if h != 0 {
+			e.Elems = append(e.Elems, h)
+			if s.inR[i] {
+				e.Response = append(e.Response, h)
+			}
+		}
+	}
+	return e
+}
+
+// choose applies the template rule, fills s.seq with the chosen words (and the response's range in it) and
+// returns the signature kind.
 //
-// A word is template when some shingle covering it is in the template set (in more than max_shingle_df rows).
-// A shingle is distinguishing when a strict majority of its words are not template: an edited word inside a
-// template then adds no distinguishing shingle (its shingles have one non-template word), while a filled-in
-// slot of two or more words does. The other shingles are dropped except a fixed one in TemplateSample of them
-// (chosen by hash, so the same in every row): rows that share a template then still share a little, which
-// keeps a copy whose small distinct part was edited close to its original, while siblings with different
-// content stay far apart.
-func (s *Signer) choose() (byte, []uint64) {
+// A word is template when a DFNGram-word shingle covering it is in the template set (in more than
+// max_shingle_df rows). The distinguishing words are the other words, except islands: a single non-template
+// word with template words on both sides, which is what one edited word inside a template looks like (its
+// neighbours stay covered by other template shingles). Field separators stay in the sequence, so word pairs
+// across fields are elements.
+func (s *Signer) choose() byte {
 	sh := &s.sh
+	words := sh.words
+	nw := len(words)
+	s.seq = s.seq[:0]
+	s.thash = s.thash[:0]
+	s.seqRespFrom, s.seqRespTo = 0, 0
+	all := func(kind byte) byte {
+		s.seq = append(s.seq, words...)
+		if s.respFrom >= 0 {
+			s.seqRespFrom, s.seqRespTo = s.respFrom, s.respTo
+		}
+		return kind
+	}
 	if s.tmpl == nil {
-		return SigFull, sh.hashes
+		return all(SigFull)
 	}
 	nh := len(sh.hashes)
-	s.high = growBools(s.high, nh)
-	any := false
-	for i, h := range sh.hashes {
-		s.high[i] = s.tmpl.Has(h)
-		any = any || s.high[i]
-	}
-	if !any {
-		return SigFull, sh.hashes
-	}
-	nw := sh.count
 	span := int32(sh.span())
 	s.diff = growInt32(s.diff, nw+1)
 	clear(s.diff)
+	any := false
 	for i := 0; i < nh; i++ {
-		if s.high[i] {
+		if h := sh.hashes[i]; s.tmpl.Has(h) {
+			any = true
+			s.thash = append(s.thash, h)
 			s.diff[sh.starts[i]]++
 			s.diff[sh.starts[i]+span]--
 		}
 	}
-	// nt[w] = number of non-template words among the first w words.
-	s.nt = growInt32(s.nt, nw+1)
-	s.nt[0] = 0
+	if !any {
+		return all(SigFull)
+	}
+	s.mark = growBools(s.mark, nw)
 	cover := int32(0)
 	for w := 0; w < nw; w++ {
 		cover += s.diff[w]
-		s.nt[w+1] = s.nt[w]
-		if cover == 0 && sh.words[w] != fieldSep { // the field separator is never counted, so never "distinct"
-			s.nt[w+1]++
+		s.mark[w] = cover == 0 && words[w] != fieldSep
+	}
+	isTemplate := func(w int) bool { return !s.mark[w] && words[w] != fieldSep }
+	distinct, islands := 0, 0
+	for w := 0; w < nw; {
+		s.noteResp(w)
+		if !s.mark[w] {
+			if words[w] == fieldSep {
+				s.seq = append(s.seq, fieldSep)
+			}
+			w++
+			continue
 		}
-	}
-	if s.nt[nw] == 0 {
-		return SigFallback, sh.hashes
-	}
-	s.pick = s.pick[:0]
-	nd := 0
-	for i, h := range sh.hashes {
-		st := sh.starts[i]
-		if 2*(s.nt[st+span]-s.nt[st]) > span {
-			s.pick = append(s.pick, h)
-			nd++
-		} else if s.cfg.TemplateSample > 0 && (h>>16)%uint64(s.cfg.TemplateSample) == 0 {
-			s.pick = append(s.pick, h) // a fixed 1-in-N sample of template shingles: the template weighs 1/N
+		e := w + 1
+		for e < nw && s.mark[e] {
+			e++
 		}
+		if e-w == 1 && w > 0 && e < nw && isTemplate(w-1) && isTemplate(e) {
+			islands++
+		} else {
+			s.seq = append(s.seq, words[w:e]...)
+			distinct += e - w
+		}
+		w = e
 	}
-	if nd > 0 {
-		return SigDistinct, s.pick
+	s.noteResp(nw)
+	if distinct > 0 {
+		return SigDistinct
 	}
-	s.pick = s.pick[:0]
-	// A few scattered non-template words: one shingle made of them, in order.
-	h := fmix64(s.sh.seed ^ 0x3c6ef372fe94f82b)
-	cover = 0
+	s.seq = s.seq[:0]
+	if islands == 0 {
+		return all(SigFallback)
+	}
 	for w := 0; w < nw; w++ {
-		cover += s.diff[w]
-		if cover == 0 && sh.words[w] != fieldSep {
-			h = fmix64(h*rollMul + sh.words[w])
+		s.noteResp(w)
+		if s.mark[w] || words[w] == fieldSep {
+			s.seq = append(s.seq, words[w])
 		}
 	}
-	s.pick = append(s.pick, h)
-	return SigPseudo, s.pick
+	s.noteResp(nw)
+	return SigPseudo
+}
+
+// noteResp records where the response begins and ends in s.seq while choose walks the words in order (runs
+// of non-template words never cross a field boundary, which is a separator).
+func (s *Signer) noteResp(w int) {
+	if s.respFrom < 0 {
+		return
+	}
+	if w <= s.respFrom {
+		s.seqRespFrom = len(s.seq)
+	}
+	if w <= s.respTo {
+		s.seqRespTo = len(s.seq)
+	}
 }
 
 func growBools(b []bool, n int) []bool {
@@ -295,37 +427,138 @@ func growInt32(b []int32, n int) []int32 {
 	return b[:n]
 }
 
-// minhash fills s.vals by one-permutation hashing over hashes (empty bins stay emptyBin) and s.lsh with the
-// coarse, densified bins the bands are taken from.
-func (s *Signer) minhash(hashes []uint64) {
-	sig := s.vals
-	for i := range sig {
-		sig[i] = emptyBin
+// minhash takes the element set of s.seq — its word k-grams, MinNGram <= k <= NGram, a field separator alone
+// not being one; a non-empty sequence shorter than MinNGram words is one element — in one pass: each element
+// goes into an open-addressing set (for the exact counts), the fine bins (s.vals, empty bins stay emptyBin)
+// and the coarse bins (s.lsh, densified afterwards), and an element that lies inside the response also into
+// the response bins.
+func (s *Signer) minhash() {
+	seq := s.seq
+	lo, hi := s.cfg.MinNGram, s.cfg.NGram
+	for i := range s.vals {
+		s.vals[i] = emptyBin
 	}
-	lsh := s.lsh
-	for i := range lsh {
-		lsh[i] = emptyBin
+	for i := range s.lsh {
+		s.lsh[i] = emptyBin
 	}
-	lshShift := uint(64 - bits.TrailingZeros(uint(len(lsh))))
-	nonEmpty := 0
-	for _, h := range hashes {
-		if b := h >> s.shift; h < sig[b] {
-			sig[b] = h
+	for i := range s.rvals {
+		s.rvals[i] = emptyBin
+		s.tvals[i] = emptyBin
+	}
+	s.templateSet()
+	size := 64
+	for size < 2*len(seq)*(hi-lo+1) {
+		size <<= 1
+	}
+	if cap(s.table) < size {
+		s.table, s.inR = make([]uint64, size), make([]bool, size)
+	}
+	s.table, s.inR = s.table[:size], s.inR[:size]
+	clear(s.table)
+	clear(s.inR)
+	s.nElems, s.nResp = 0, 0
+	if len(seq) > 0 && len(seq) < lo {
+		h := s.kseed[0]
+		for _, w := range seq {
+			h = h*rollMul + w
 		}
-		if b := h >> lshShift; h < lsh[b] { // the top bits of the fine bin: the coarse bin is their minimum
-			if lsh[b] == emptyBin {
-				nonEmpty++
+		s.add(fmix64(h), s.seqRespFrom == 0 && s.seqRespTo == len(seq))
+	} else {
+		for i, w := range seq {
+			var h uint64
+			for k := 1; k <= hi && k <= i+1; k++ {
+				h += seq[i-k+1] * s.pow[k-1] // the rolling polynomial of seq[i-k+1 .. i]
+				if k < lo || k == 1 && w == fieldSep {
+					continue
+				}
+				e := h ^ s.kseed[k]
+				if k > 1 {
+					e = fmix64(e)
+				} // a single word's hash is already mixed
+				s.add(e, i-k+1 >= s.seqRespFrom && i < s.seqRespTo)
 			}
-			lsh[b] = h
 		}
 	}
-	if nonEmpty < len(lsh) {
-		densify(lsh, lshShift, s.cfg.Seed)
+	if nonEmpty := s.lshFilled(); nonEmpty < len(s.lsh) {
+		densify(s.lsh, s.lshShift, s.cfg.Seed)
 	}
 }
 
-// encode appends kind, the band hashes, one fingerprint byte per band and the packed codes of the fine bins:
-// 0 for an empty bin, else 1 + (value mod 2^b−1), so that the estimator can tell "no shingle here" from a value.
+// templateSet counts the row's distinct template shingles and MinHashes them into s.tvals.
+func (s *Signer) templateSet() {
+	size := 64
+	for size < 2*len(s.thash) {
+		size <<= 1
+	}
+	if cap(s.ttab) < size {
+		s.ttab = make([]uint64, size)
+	}
+	t := s.ttab[:size]
+	clear(t)
+	s.ttab = t
+	s.nTmpl = 0
+	m := size - 1
+	for _, h := range s.thash {
+		if h == 0 {
+			h = 1
+		}
+		i := int(h>>32) & m
+		for t[i] != 0 && t[i] != h {
+			i = (i + 1) & m
+		}
+		if t[i] == 0 {
+			t[i] = h
+			s.nTmpl++
+			if b := h >> respShift; h < s.tvals[b] {
+				s.tvals[b] = h
+			}
+		}
+	}
+}
+
+// add records element h (inResp: it lies inside the response).
+func (s *Signer) add(h uint64, inResp bool) {
+	if h == 0 {
+		h = 1 // 0 marks an empty slot
+	}
+	t := s.table
+	m := len(t) - 1
+	i := int(h>>32) & m
+	for t[i] != 0 && t[i] != h {
+		i = (i + 1) & m
+	}
+	if t[i] == 0 {
+		t[i] = h
+		s.nElems++
+		if b := h >> s.shift; h < s.vals[b] {
+			s.vals[b] = h
+		}
+		if b := h >> s.lshShift; h < s.lsh[b] { // the top bits of the fine bin: the coarse bin is their minimum
+			s.lsh[b] = h
+		}
+	}
+	if inResp && !s.inR[i] {
+		s.inR[i] = true
+		s.nResp++
+		if b := h >> respShift; h < s.rvals[b] {
+			s.rvals[b] = h
+		}
+	}
+}
+
+// lshFilled counts the non-empty coarse bins.
+func (s *Signer) lshFilled() int {
+	n := 0
+	for _, v := range s.lsh {
+		if v != emptyBin {
+			n++
+		}
+	}
+	return n
+}
+
+// encode appends kind, the band hashes, one fingerprint byte per band, the packed codes of the fine bins and
+// of the response bins, and the counts.
 func (s *Signer) encode(dst []byte, kind byte) []byte {
 	c := &s.cfg
 	dst = append(dst, kind)
@@ -340,20 +573,39 @@ func (s *Signer) encode(dst []byte, kind byte) []byte {
 	}
 	dst = append(dst, fp[:fpBytes(*c)]...)
 	off := len(dst)
-	for i := 0; i < s.b; i++ {
+	for i := 0; i < s.b+2*respBytes; i++ {
 		dst = append(dst, 0)
 	}
-	p := dst[off:]
-	codes := uint64(1)<<c.SigBits - 1
-	for i, v := range s.vals {
+	packCodes(dst[off:off+s.b], s.vals, c.SigBits)
+	packCodes(dst[off+s.b:], s.rvals[:], respBits)
+	packCodes(dst[off+s.b+respBytes:], s.tvals[:], respBits)
+	for _, n := range [4]int{s.nElems, s.nWords, s.nResp, s.nTmpl} {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(min(n, 1<<32-1)))
+	}
+	return dst
+}
+
+// packCodes writes the b-bit code of each bin into p: 0 for an empty bin, else 1 + (value mod 2^b−1), so that
+// the estimator can tell "no element here" from a value.
+func packCodes(p []byte, vals []uint64, b int) {
+	mod := func(v uint64) uint64 { // constant divisors compile to multiplications
+		switch b {
+		case 2:
+			return v % 3
+		case 4:
+			return v % 15
+		default:
+			return v % 255
+		}
+	}
+	for i, v := range vals {
 		if v == emptyBin {
 			continue
 		}
-		code := 1 + (v>>8)%codes
-		bit := i * c.SigBits
+		code := 1 + mod(v>>8)
+		bit := i * b
 		p[bit>>3] |= byte(code << (bit & 7))
 	}
-	return dst
 }
 
 // densify fills each empty bin with the value of a non-empty bin chosen by a per-(bin, attempt) hash that

@@ -79,7 +79,7 @@ func TestCurationEval(t *testing.T) {
 				o := texts[dupOf]
 				j := wordJaccard5(o[0]+" \x00 "+o[1], r.Question+" \x00 "+r.Response)
 				extraNear = append(extraNear, j)
-				t.Logf("near_duplicate drop of a %s row (%s): true word-5-gram Jaccard %.3f with %s", kind, detail, j, dupOf)
+				t.Logf("near_duplicate drop of a %s row %s (%s): true word-5-gram Jaccard %.3f with %s", kind, r.ID, detail, j, dupOf)
 			}
 		}
 		if reason != "" {
