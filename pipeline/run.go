@@ -81,6 +81,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkFilesSelected(inputs); err != nil {
+		return nil, err
+	}
 	// Open every file before any work, so a bad schema in the last file fails in a second, not after an hour.
 	files := make([]*orca.File, len(inputs))
 	defer func() {
@@ -144,6 +147,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := r.ledger.Check(); err != nil {
 		return nil, exitcode.With(exitcode.Integrity, err)
+	}
+	if err := checkKeptRows(r.ledger); err != nil {
+		return nil, err
 	}
 	res, err := r.finish(o, start)
 	if err != nil {
