@@ -42,6 +42,8 @@ type merge struct {
 // calls it is immutable and safe for concurrent use; encode through per-goroutine Encoders.
 type Tokenizer struct {
 	source string // file it was loaded from, for messages
+	format string // FormatSentencePiece or FormatHFJSON
+	nBase  int    // ids below nBase are the model's vocabulary; the rest were appended as added tokens
 
 	pieces []string
 	kinds  []kind
@@ -60,6 +62,7 @@ type Tokenizer struct {
 	bos, eos   int32
 	addPrefix  bool // SentencePiece add_dummy_prefix / HF Prepend("▁")
 	firstOnly  bool // dummy prefix only on the first piece of a text (HF Metaspace prepend_scheme "first")
+	metaspace  bool // HF Metaspace: no dummy prefix on a piece that already starts with ' ' or '▁'
 	collapseWS bool // SentencePiece remove_extra_whitespaces
 
 	userDefined []string // frozen SentencePiece USER_DEFINED pieces, longest first
@@ -98,6 +101,18 @@ func Load(path string) (*Tokenizer, error) {
 	t.source = path
 	return t, nil
 }
+
+// File formats a Tokenizer can be loaded from (Tokenizer.Format).
+const (
+	FormatSentencePiece = "sentencepiece" // a SentencePiece tokenizer.model
+	FormatHFJSON        = "tokenizer.json" // a Hugging Face tokenizer.json
+)
+
+// Source is the file the tokenizer was loaded from ("" when parsed from memory).
+func (t *Tokenizer) Source() string { return t.source }
+
+// Format says which kind of file the tokenizer was loaded from: FormatSentencePiece or FormatHFJSON.
+func (t *Tokenizer) Format() string { return t.format }
 
 // LoadSentencePiece parses a SentencePiece ModelProto from memory (no added_tokens.json lookup).
 func LoadSentencePiece(data []byte) (*Tokenizer, error) { return loadSPM(data) }
@@ -222,6 +237,7 @@ func loadSPM(data []byte) (*Tokenizer, error) {
 	}
 
 	t := newTokenizer()
+	t.format, t.nBase = FormatSentencePiece, len(pieces)
 	t.addPrefix, t.collapseWS, t.byteFB = addDummy, removeExtra, byteFallback
 	for i, p := range pieces {
 		switch p.typ {
