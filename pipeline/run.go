@@ -219,11 +219,13 @@ type runner struct {
 	pool    chan *batch
 	rejLine []byte
 	// token formats
-	tok     *tokenizer.Tokenizer
-	tokInfo *TokenizerInfo
-	index   *shard.Writer
-	idxLine []byte
-	packer  *packer
+	tok       *tokenizer.Tokenizer
+	tokInfo   *TokenizerInfo
+	tokFiles  []tokenizer.HFFile // OUT/tokenizer (tokenizer_dir.go)
+	tokScheme Tokenization
+	index     *shard.Writer
+	idxLine   []byte
+	packer    *packer
 	// curation
 	filters *filter.Chain
 	dedupe  *dedupe.Index
@@ -264,6 +266,11 @@ func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok
 		collect: stats.NewCollector(),
 		pool:    make(chan *batch, 4*cfg.Workers+4),
 		tok:     tok, tokInfo: tokInfo,
+	}
+	if tok != nil {
+		if r.tokFiles, r.tokScheme, err = tokenizerFiles(cfg, tok); err != nil {
+			return nil, err
+		}
 	}
 	if r.filters, err = filter.New(cfg.Filters); err != nil {
 		return nil, exitcode.Errorf(exitcode.Usage, "filters: %w", err)
