@@ -104,7 +104,7 @@ func Load(path string) (*Tokenizer, error) {
 
 // File formats a Tokenizer can be loaded from (Tokenizer.Format).
 const (
-	FormatSentencePiece = "sentencepiece" // a SentencePiece tokenizer.model
+	FormatSentencePiece = "sentencepiece"  // a SentencePiece tokenizer.model
 	FormatHFJSON        = "tokenizer.json" // a Hugging Face tokenizer.json
 )
 
@@ -579,6 +579,22 @@ func (t *Tokenizer) IsSpecial(id int32) bool {
 // space is removed at the start and after every special token. Ids out of range are skipped. Unlike SentencePiece's
 // DecodeIds it keeps "<s>"/"</s>" as text and does not print "<unk>" as " ⁇ ", so that Decode(Encode(s)) == s.
 func (t *Tokenizer) Decode(ids []int32) string {
+	return t.decode(ids, t.addPrefix, t.firstOnly)
+}
+
+// DecodeAs decodes ids as Decode would for a tokenizer with the given dummy-prefix scheme (Prefix*), whatever t's
+// own: the text a tokenizer of that scheme was given. Validation uses it to test whether t gives such ids back.
+func (t *Tokenizer) DecodeAs(ids []int32, scheme string) string {
+	switch scheme {
+	case PrefixNone:
+		return t.decode(ids, false, false)
+	case PrefixMetaspaceFirst:
+		return t.decode(ids, true, true)
+	}
+	return t.decode(ids, true, false)
+}
+
+func (t *Tokenizer) decode(ids []int32, addPrefix, firstOnly bool) string {
 	var b strings.Builder
 	start := true // at the start of a piece that Encode gave a dummy prefix
 	for _, id := range ids {
@@ -589,12 +605,12 @@ func (t *Tokenizer) Decode(ids []int32) string {
 		switch t.kinds[id] {
 		case kindControl, kindUnknown, kindAdded:
 			b.WriteString(p)
-			start = !t.firstOnly
+			start = !firstOnly
 			continue
 		case kindByte:
 			b.WriteByte(byteOfPiece(p))
 		default:
-			if start && t.addPrefix {
+			if start && addPrefix {
 				p = strings.TrimPrefix(p, wsMark)
 			}
 			b.WriteString(strings.ReplaceAll(p, wsMark, " "))
