@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -159,4 +162,117 @@ func TestHFDirFiles(t *testing.T) {
 	if _, err := tk.HFDir(HFDirOptions{PadToken: "[PAD]"}); err == nil {
 		t.Fatal("unknown pad token accepted")
 	}
+}
+
+// requireHFLibs returns node and scripts/node when npm `tokenizers` and `@huggingface/transformers` are
+// installed, skipping (failing under ORCAPREP_REQUIRE_TOOLS=1) otherwise.
+func requireHFLibs(t *testing.T) (string, string) {
+	t.Helper()
+	dir, _ := filepath.Abs("../scripts/node")
+	node, err := exec.LookPath("node")
+	for _, m := range []string{"tokenizers", "@huggingface/transformers"} {
+		if err == nil {
+			_, err = os.Stat(filepath.Join(dir, "node_modules", m, "package.json"))
+		}
+	}
+	if err != nil {
+		if os.Getenv("ORCAPREP_REQUIRE_TOOLS") != "" {
+			t.Fatalf("node with npm tokenizers and @huggingface/transformers is required (scripts/install-test-deps.sh): %v", err)
+		}
+		t.Skip("node or the npm tokenizer libraries missing; run scripts/install-test-deps.sh")
+	}
+	return node, dir
+}
+
+// metaspaceVariant is tk's tokenizer.json with the dummy prefix done by a Metaspace pre-tokenizer instead.
+func metaspaceVariant(t *testing.T, tk *Tokenizer, scheme string) *Tokenizer {
+	t.Helper()
+	b, err := tk.HFTokenizerJSON(false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	doc["normalizer"] = nil
+	doc["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁", "prepend_scheme": scheme, "split": false}
+	b, _ = json.Marshal(doc)
+	m, err := LoadHFJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestHFExportMatchesHuggingFaceLibraries writes tokenizer directories (real Llama-2 with LlongOrca's added
+// tokens; the tiny model with the legacy prefix and with Metaspace "first" and "always") and has npm `tokenizers`
+// and transformers.js encode the golden corpora and edge cases: they must give the Go tokenizer's ids.
+func TestHFExportMatchesHuggingFaceLibraries(t *testing.T) {
+	node, dir := requireHFLibs(t)
+	llamaTok := llama(t)
+	tmp := t.TempDir()
+	added := []string{"<pad>", "<|im_start|>", "<|im_end|>"}
+	llamaTok.AddTokens(added...)
+	tiny := mustLoad(t, tinyModel)
+	tiny.AddTokens(added...)
+	extra := []string{"<|im_start|>user\n hi<|im_end|>\n", "<|im_end|> x", "<|im_end|>  x", " <s>x</s> ", "▁x", "<|im_end|>▁x", "a<unk>b"}
+	cases := []struct {
+		name  string
+		tok   *Tokenizer
+		texts []string
+	}{
+		{"llama2", llamaTok, append(goldenTexts(t, "llama2_golden.jsonl.gz", "llama2_chatml.jsonl.gz"), extra...)},
+		{"tiny", tiny, append(goldenTexts(t, "tiny_golden.jsonl.gz"), extra...)},
+		{"tiny-metaspace-first", metaspaceVariant(t, tiny, "first"), append(goldenTexts(t, "tiny_golden.jsonl.gz"), extra...)},
+		{"tiny-metaspace-always", metaspaceVariant(t, tiny, "always"), append(goldenTexts(t, "tiny_golden.jsonl.gz"), extra...)},
+	}
+	type jobT struct {
+		Dir   string `json:"tokenizer_dir"`
+		Cases string `json:"cases"`
+	}
+	var job []jobT
+	total := 0
+	for _, c := range cases {
+		d := filepath.Join(tmp, c.name)
+		os.MkdirAll(d, 0o755)
+		files, err := c.tok.HFDir(HFDirOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			os.WriteFile(filepath.Join(d, f.Name), f.Data, 0o644)
+		}
+		var b strings.Builder
+		enc := c.tok.NewEncoder()
+		for _, s := range c.texts {
+			line, _ := json.Marshal(map[string]any{"text": s, "ids": enc.Encode(s)})
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+		total += len(c.texts)
+		cf := filepath.Join(tmp, c.name+".jsonl")
+		os.WriteFile(cf, []byte(b.String()), 0o644)
+		job = append(job, jobT{d, cf})
+	}
+	jb, _ := json.Marshal(job)
+	jf := filepath.Join(tmp, "job.json")
+	os.WriteFile(jf, jb, 0o644)
+	cmd := exec.Command(node, filepath.Join(dir, "hf-encode-check.mjs"), jf)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hf-encode-check: %v\n%s", err, stderr.String())
+	}
+	var res []struct {
+		Cases, Mismatches int
+	}
+	json.Unmarshal(out, &res)
+	n := 0
+	for _, r := range res {
+		n += r.Cases
+	}
+	if len(res) != len(cases) || n != total {
+		t.Fatalf("checked %d of %d strings: %s", n, total, out)
+	}
+	t.Logf("%d strings, 0 mismatches in npm tokenizers and transformers.js: %s", n, out)
 }
