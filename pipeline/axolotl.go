@@ -110,7 +110,7 @@ learning_rate: 0.00002           # choose
 lr_scheduler: cosine             # choose
 bf16: auto                       # flash attention needs bf16 or fp16
 gradient_checkpointing: true     # choose (needed for long rows on one GPU)
-output_dir: ./outputs/%s          # choose
+output_dir: ./outputs/%s   # choose
 `, filepath.Base(outAbs))
 	return b.String()
 }
