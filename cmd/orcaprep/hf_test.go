@@ -263,10 +263,12 @@ func hfCheck(t *testing.T, parquet []string, runs []hfRun) hfSummary {
 }
 
 // TestHFLibrariesReproduceShardIDs runs the shipped sample recipe with the real Llama-2 tokenizer in all four
-// formats and both styles (messages + openorca-2023 is refused), and the LlongOrca recipe (packed, zstd) in both
-// styles, and checks every output with npm `tokenizers` and transformers.js loading OUT/tokenizer: the token
-// formats' ids, the text rendering through the directory's chat template, and the ids of text and messages rows.
-// `orcaprep validate` (which re-encodes samples with OUT/tokenizer) must pass on each.
+// formats and both styles (messages + openorca-2023 is refused) and checks every output with npm `tokenizers` and
+// transformers.js loading OUT/tokenizer: the token formats' ids, the text rendering through the directory's chat
+// template, and the ids of text and messages rows; and the LlongOrca recipe (packed, zstd) in both styles the same
+// way (TestLlongOrcaRecipeMatchesSentencePiece checks those runs against C++ SentencePiece and validate; running
+// them here again costs less than a second node process re-encoding the same texts). validate's OUT/tokenizer
+// checks are tested in the validate package.
 func TestHFLibrariesReproduceShardIDs(t *testing.T) {
 	model := requireLlama(t)
 	requireHFLibs(t)
@@ -282,8 +284,7 @@ func TestHFLibrariesReproduceShardIDs(t *testing.T) {
 		os.WriteFile(cfg, []byte(strings.Replace(string(base), "style: chatml", "style: "+style, 1)), 0o644)
 		for _, format := range []string{"tokenized", "packed", "text", "messages"} {
 			out := filepath.Join(tmp, style+"-"+format)
-			args := []string{"run", "--config", cfg, "--input", sample, "--tokenizer", model, "--format", format, "--out", out, "-q"}
-			code := execute(args)
+			code := execute([]string{"run", "--config", cfg, "--input", sample, "--tokenizer", model, "--format", format, "--out", out, "-q"})
 			if format == "messages" && style == "openorca-2023" {
 				if code != 2 {
 					t.Fatalf("messages + openorca-2023: exit %d, want 2 (refused)", code)
@@ -292,9 +293,6 @@ func TestHFLibrariesReproduceShardIDs(t *testing.T) {
 			}
 			if code != 0 {
 				t.Fatalf("%s %s: run exited %d", style, format, code)
-			}
-			if code := execute([]string{"validate", out}); code != 0 {
-				t.Fatalf("%s %s: validate exited %d", style, format, code)
 			}
 			runs = append(runs, hfRun{Name: style + "-" + format, Out: out, Format: format, Style: style})
 		}
@@ -311,9 +309,6 @@ func TestHFLibrariesReproduceShardIDs(t *testing.T) {
 		if code := execute([]string{"run", "--config", cfg, "--input", renamed, "--tokenizer", model, "--out", out, "--sequence-len", "4096", "-q"}); code != 0 {
 			t.Fatalf("LlongOrca recipe %s: run exited %d", style, code)
 		}
-		if code := execute([]string{"validate", out}); code != 0 {
-			t.Fatalf("LlongOrca recipe %s: validate exited %d", style, code)
-		}
 		runs = append(runs, hfRun{Name: "llongorca-" + style, Out: out, Format: "packed", Style: style})
 	}
 	abs, _ := filepath.Abs(sample)
@@ -322,7 +317,7 @@ func TestHFLibrariesReproduceShardIDs(t *testing.T) {
 		t.Fatalf("%d runs checked", len(s.Runs))
 	}
 	for _, r := range s.Runs {
-		if r.Samples < 1800 {
+		if r.Samples < 1900 { // 2,000 rows: 1,911 kept by the sample recipe, 1,910 by the LlongOrca one at 4,096 tokens
 			t.Fatalf("%s: only %d samples compared", r.Name, r.Samples)
 		}
 	}
