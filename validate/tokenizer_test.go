@@ -20,7 +20,7 @@ func realOutput(t *testing.T, format, style string) string {
 	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.parquet")
-	if err := synth.WriteParquet(context.Background(), synth.DefaultConfig(600, 3), in, ""); err != nil {
+	if err := synth.WriteParquet(context.Background(), synth.DefaultConfig(300, 3), in, ""); err != nil {
 		t.Fatal(err)
 	}
 	cfg := pipeline.DefaultConfig()
@@ -28,7 +28,7 @@ func realOutput(t *testing.T, format, style string) string {
 	cfg.Tokenizer.Path = "../testdata/tokenizer/tiny.model"
 	cfg.ChatML.Style = style
 	cfg.Packing.SequenceLen = 2048
-	cfg.Output.MaxRows = 150
+	cfg.Output.MaxRows = 80
 	if _, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, Progress: progress.Never}); err != nil {
 		t.Fatal(err)
 	}
