@@ -70,7 +70,7 @@ func tokenizerFiles(cfg *Config, tok *tokenizer.Tokenizer) ([]tokenizer.HFFile, 
 	if err != nil {
 		return nil, tz, exitcode.Errorf(exitcode.Input, "tokenizer %s: cannot write it as a Hugging Face tokenizer.json: %w", cfg.Tokenizer.Path, err)
 	}
-	if tok.Format() == tokenizer.FormatSentencePiece {
+	if tok.Format() == tokenizer.FormatSentencePiece && tok.Source() != "" {
 		b, err := os.ReadFile(tok.Source())
 		if err != nil {
 			return nil, tz, exitcode.Errorf(exitcode.Input, "tokenizer: %w", err)
