@@ -325,3 +325,40 @@ func TestTokenizerDirForEveryFormat(t *testing.T) {
 		t.Fatalf("messages without tokenizer:\n%s", y)
 	}
 }
+
+// A tokenizer.json input: OUT/tokenizer has no tokenizer.model, and its tokenizer.json (written from what was
+// loaded) encodes the shards' samples the same way.
+func TestTokenizerDirFromTokenizerJSON(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(40), 20)
+	cfg := tokenCfg(t, in, filepath.Join(dir, "out"), FormatTokenized, "openorca-2023")
+	cfg.Tokenizer.Path = "../testdata/tokenizer/tiny_tokenizer.json"
+	res, err := runOnce(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range res.Manifest.TokenizerDir.Files {
+		names = append(names, f.Path)
+	}
+	if !slices.Equal(names, []string{"tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "tokenizer/special_tokens_map.json"}) {
+		t.Fatal(names)
+	}
+	orig, err := tokenizer.Load(cfg.Tokenizer.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig.AddTokens(cfg.Tokenizer.AddedTokens...)
+	back, err := tokenizer.Load(filepath.Join(cfg.Out, "tokenizer", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1, e2 := orig.NewEncoder(), back.NewEncoder()
+	for _, r := range genRows(40) {
+		s := *r.Question + " " + *r.Response + "<|im_end|>\n  x"
+		if a, b := e1.Encode(s), e2.Encode(s); !slices.Equal(a, b) {
+			t.Fatalf("%q: %v vs %v", s, a, b)
+		}
+	}
+}
