@@ -9,12 +9,14 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/filter"
+	"github.com/orcaprep/orcaprep/hub"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/shard"
 	"go.yaml.in/yaml/v3"
@@ -223,22 +225,45 @@ func (c *Config) Canonical() (json.RawMessage, string) {
 	return b, hex.EncodeToString(sum[:])
 }
 
-// checkFilesSelected fails when select.files matches none of the inputs: every row would be ledgered
+// checkFilesSelected fails when select.files matches none of the input names: every row would be ledgered
 // not_selected and the run would write nothing, so this is a configuration mistake, reported before any work.
-func (c *Config) checkFilesSelected(inputs []Input) error {
-	if len(c.Select.Files) == 0 {
+func (c *Config) checkFilesSelected(names []string) error {
+	if len(c.Select.Files) == 0 || len(names) == 0 {
 		return nil
 	}
-	names := make([]string, len(inputs))
-	for i, in := range inputs {
-		if c.fileSelected(in.Name) {
+	for _, n := range names {
+		if c.fileSelected(n) {
 			return nil
 		}
-		names[i] = in.Name
 	}
 	return exitcode.Errorf(exitcode.Usage, "select.files %q matches none of the inputs (%s): every row would be dropped as not_selected; "+
 		"rename the input to match, or change select.files (an empty list selects every file)",
 		c.Select.Files, strings.Join(names, ", "))
+}
+
+// inputNames are the file names of the configured inputs when they are known without listing a directory,
+// expanding a glob or downloading (hf:// references are named by their path), so that checkFilesSelected can
+// run before a download; nil when some input is a glob or a directory.
+func inputNames(inputs []string) []string {
+	var names []string
+	for _, in := range inputs {
+		switch {
+		case hub.IsRef(in):
+			r, err := hub.ParseRef(in)
+			if err != nil || r.Path == "" {
+				return nil
+			}
+			names = append(names, path.Base(r.Path))
+		case strings.ContainsAny(in, "*?["):
+			return nil
+		default:
+			if st, err := os.Stat(in); err == nil && st.IsDir() {
+				return nil
+			}
+			names = append(names, filepath.Base(in))
+		}
+	}
+	return names
 }
 
 func (c *Config) fileSelected(base string) bool {

@@ -37,3 +37,11 @@ func dropSummary(l *stats.Ledger) string {
 	}
 	return s
 }
+
+func inputBaseNames(inputs []Input) []string {
+	names := make([]string, len(inputs))
+	for i, in := range inputs {
+		names[i] = in.Name
+	}
+	return names
+}

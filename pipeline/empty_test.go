@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,17 @@ func TestMessagesWithOpenOrca2023IsRefused(t *testing.T) {
 	c.Tokenizer.Path = tinyModel
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An hf:// input whose file name select.files does not match fails before the download (Resolve is not called).
+func TestSelectFilesCheckedBeforeDownload(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out = []string{"hf://datasets/Open-Orca/OpenOrca/3_5M-GPT3_5-Augmented.parquet"}, filepath.Join(t.TempDir(), "out")
+	cfg.Select.Files = []string{"1M-GPT4-Augmented*"}
+	resolve := func(context.Context, string) (string, error) { t.Fatal("downloaded"); return "", nil }
+	_, err := Run(context.Background(), Options{Config: cfg, Resolve: resolve})
+	if exitcode.Code(err) != exitcode.Usage || !strings.Contains(err.Error(), "3_5M-GPT3_5-Augmented.parquet") {
+		t.Fatalf("want a usage error naming the file, got %v", err)
 	}
 }

@@ -77,11 +77,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.NumCPU()
 	}
+	if err := cfg.checkFilesSelected(inputNames(cfg.Inputs)); err != nil { // before any download
+		return nil, err
+	}
 	inputs, err := expandInputs(ctx, cfg.Inputs, o.Resolve)
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.checkFilesSelected(inputs); err != nil {
+	if err := cfg.checkFilesSelected(inputBaseNames(inputs)); err != nil {
 		return nil, err
 	}
 	// Open every file before any work, so a bad schema in the last file fails in a second, not after an hour.
