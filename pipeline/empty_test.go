@@ -106,3 +106,19 @@ func TestSelectFilesCheckedBeforeDownload(t *testing.T) {
 		t.Fatalf("want a usage error naming the file, got %v", err)
 	}
 }
+
+// A tokenizer that no tokenizer.json expresses exactly stops the run before any row is read.
+func TestTokenizerWithoutHFFormFailsBeforeWork(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(10), 10)
+	cfg := tokenCfg(t, in, filepath.Join(dir, "out"), FormatTokenized, "chatml")
+	cfg.Tokenizer.Path = "../testdata/tokenizer/tiny_ud.model"
+	_, err := runOnce(t, cfg)
+	if exitcode.Code(err) != exitcode.Input || !strings.Contains(err.Error(), "USER_DEFINED") {
+		t.Fatalf("want exit 3 naming USER_DEFINED pieces, got %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}

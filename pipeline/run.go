@@ -119,6 +119,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	tokFiles, tokScheme, err := tokenizerFiles(&cfg, tok) // OUT/tokenizer, built now so a failure costs nothing
+	if err != nil {
+		return nil, err
+	}
 
 	st, err := newStaging(cfg.Out, o.Overwrite)
 	if err != nil {
@@ -135,6 +139,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.tokFiles, r.tokScheme = tokFiles, tokScheme
 	bar := progress.New(o.Stderr, o.Progress, "orcaprep run", totalRows, progress.Rows)
 	r.bar = bar
 	if err := r.stream(ctx); err != nil {
@@ -269,11 +274,6 @@ func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok
 		collect: stats.NewCollector(),
 		pool:    make(chan *batch, 4*cfg.Workers+4),
 		tok:     tok, tokInfo: tokInfo,
-	}
-	if tok != nil {
-		if r.tokFiles, r.tokScheme, err = tokenizerFiles(cfg, tok); err != nil {
-			return nil, err
-		}
 	}
 	if r.filters, err = filter.New(cfg.Filters); err != nil {
 		return nil, exitcode.Errorf(exitcode.Usage, "filters: %w", err)

@@ -48,11 +48,14 @@ type Tokenization struct {
 	ChatTemplate string `json:"chat_template"`
 }
 
-// tokenizerFiles builds OUT/tokenizer's files for tok and the style, before any row is read, so a tokenizer that no
-// tokenizer.json can express fails the run at once (exit 3). For a tokenizer.model input the model is copied as
+// tokenizerFiles builds OUT/tokenizer's files for tok and the style (none when tok is nil), before any row is read,
+// so a tokenizer that no tokenizer.json can express fails the run at once (exit 3). For a tokenizer.model input the model is copied as
 // well (slow tokenizers and SentencePiece users read it); tokenizer.json is written from the loaded tokenizer in both
 // cases, so it is exactly the one the shards were made with, added tokens included.
 func tokenizerFiles(cfg *Config, tok *tokenizer.Tokenizer) ([]tokenizer.HFFile, Tokenization, error) {
+	if tok == nil {
+		return nil, Tokenization{}, nil
+	}
 	style := chatml.Style(cfg.ChatML.Style)
 	o := tokenizer.HFDirOptions{AddBOS: style == chatml.StyleOpenOrca2023, ChatTemplate: chatml.JinjaTemplate}
 	if _, ok := tok.TokenID("<pad>"); ok {
