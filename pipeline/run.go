@@ -77,8 +77,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.NumCPU()
 	}
+	if err := cfg.checkFilesSelected(inputNames(cfg.Inputs)); err != nil { // before any download
+		return nil, err
+	}
 	inputs, err := expandInputs(ctx, cfg.Inputs, o.Resolve)
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.checkFilesSelected(inputBaseNames(inputs)); err != nil {
 		return nil, err
 	}
 	// Open every file before any work, so a bad schema in the last file fails in a second, not after an hour.
@@ -113,6 +119,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	tokFiles, tokScheme, err := tokenizerFiles(&cfg, tok) // OUT/tokenizer, built now so a failure costs nothing
+	if err != nil {
+		return nil, err
+	}
 
 	st, err := newStaging(cfg.Out, o.Overwrite)
 	if err != nil {
@@ -129,6 +139,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.tokFiles, r.tokScheme = tokFiles, tokScheme
 	if near := cfg.Dedupe.Near; near.Enabled && near.MaxShingleDF > 0 {
 		var selRows int64
 		for _, in := range inputs {
@@ -159,6 +170,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := r.ledger.Check(); err != nil {
 		return nil, exitcode.With(exitcode.Integrity, err)
+	}
+	if err := checkKeptRows(r.ledger); err != nil {
+		return nil, err
 	}
 	res, err := r.finish(o, start)
 	if err != nil {
@@ -229,11 +243,13 @@ type runner struct {
 	pool    chan *batch
 	rejLine []byte
 	// token formats
-	tok     *tokenizer.Tokenizer
-	tokInfo *TokenizerInfo
-	index   *shard.Writer
-	idxLine []byte
-	packer  *packer
+	tok       *tokenizer.Tokenizer
+	tokInfo   *TokenizerInfo
+	tokFiles  []tokenizer.HFFile // OUT/tokenizer (tokenizer_dir.go)
+	tokScheme Tokenization
+	index     *shard.Writer
+	idxLine   []byte
+	packer    *packer
 	// curation
 	filters  *filter.Chain
 	dedupe   *dedupe.Index
