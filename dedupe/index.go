@@ -424,9 +424,11 @@ type nearIndex struct {
 	used      int // band entries
 
 	// per-query scratch (the index is single-goroutine)
-	q     []byte // the query's stored part (fingerprints + codes), pointing into its signature
-	bandH []uint64
-	cands []uint32
+	q       []byte // the query's stored part (fingerprints + codes), pointing into its signature
+	bandH   []uint64
+	cands   []uint32
+	exists  []bool // per band: some kept row already holds the query's band value (found by best)
+	emptyAt []int  // per band: the empty slot ending its probe chain in the last segment (-1: none)
 }
 
 func newNearIndex(c NearConfig) *nearIndex {
@@ -434,7 +436,7 @@ func newNearIndex(c NearConfig) *nearIndex {
 		k: c.NumPerm, bands: c.Bands, rows: c.Rows, b: c.SigBits, sigLen: SignatureBytes(c),
 		fpLen: fpBytes(c), codeLen: packedBytes(c), rowBytes: storedBytes(c), codes: float64(uint(1)<<c.SigBits - 1),
 		maxGrowth: c.MaxGrowth, respJ: c.ResponseJaccard, respC: c.ResponseContainment, tmplC: c.TemplateContainment,
-		bandH: make([]uint64, c.Bands),
+		bandH: make([]uint64, c.Bands), exists: make([]bool, c.Bands), emptyAt: make([]int, c.Bands),
 	}
 }
 
@@ -522,8 +524,13 @@ func estimateCodes(q, s []byte, b int, codes float64) float64 {
 // frozen (at 75% load) and a new one twice its size takes new entries, and lookups walk every segment.
 // Reserve sizes the first segment for the whole input so that a run normally has a single segment.
 type segment struct {
-	slots []uint32
+	slots []uint32 // ordinal+1 (0 = empty)
+	fps   []uint8  // the band fingerprint of each slot's entry, so probing touches a signature only on a match
 	used  int
+}
+
+func newSegment(size int) segment {
+	return segment{slots: make([]uint32, size), fps: make([]uint8, size)}
 }
 
 // counts returns a stored row's element count, word count, response element count and template shingle
@@ -605,28 +612,42 @@ type nearMatch struct {
 func (n *nearIndex) best(confirmJ, confirmC float64) nearMatch {
 	n.cands = n.cands[:0]
 	m := nearMatch{j: -1}
+	last := len(n.segs) - 1
+	for t := 0; t < n.bands; t++ {
+		n.exists[t] = false
+		n.emptyAt[t] = -1
+	}
 	for si := range n.segs {
-		slots := n.segs[si].slots
+		slots, fps := n.segs[si].slots, n.segs[si].fps
 		for t := 0; t < n.bands; t++ {
+			fp := n.q[t]
 			i := fastrange(n.bandH[t], len(slots))
 			for {
 				s := slots[i]
 				if s == 0 {
 					break
 				}
-				ord := s - 1
-				if st := n.sigOf(ord); n.bandMatches(st, t) && !containsU32(n.cands, ord) {
-					n.cands = append(n.cands, ord)
-					j := max(0, n.estimate(st))
-					c, within := n.containment(st, j)
-					ok := (j >= confirmJ || within && c >= confirmC) && n.responsesAgree(st) && n.templatesAgree(st)
-					if ok && !m.match || ok == m.match && (j > m.j || j == m.j && ord < m.ord) {
-						m = nearMatch{ord: ord, j: j, c: c, match: ok}
+				if fps[i] == fp {
+					ord := s - 1
+					if st := n.sigOf(ord); n.bandMatches(st, t) {
+						n.exists[t] = true
+						if !containsU32(n.cands, ord) {
+							n.cands = append(n.cands, ord)
+							j := max(0, n.estimate(st))
+							c, within := n.containment(st, j)
+							ok := (j >= confirmJ || within && c >= confirmC) && n.responsesAgree(st) && n.templatesAgree(st)
+							if ok && !m.match || ok == m.match && (j > m.j || j == m.j && ord < m.ord) {
+								m = nearMatch{ord: ord, j: j, c: c, match: ok}
+							}
+						}
 					}
 				}
 				if i++; i == len(slots) {
 					i = 0
 				}
+			}
+			if si == last {
+				n.emptyAt[t] = i // where add inserts band t, unless an earlier band of the row took the slot
 			}
 		}
 	}
@@ -643,30 +664,13 @@ func containsU32(s []uint32, v uint32) bool {
 	return false
 }
 
-// bandExists reports whether some kept row already represents band t's value (in any segment).
-func (n *nearIndex) bandExists(t int) bool {
-	for si := range n.segs {
-		slots := n.segs[si].slots
-		i := fastrange(n.bandH[t], len(slots))
-		for slots[i] != 0 {
-			if n.bandMatches(n.sigOf(slots[i]-1), t) {
-				return true
-			}
-			if i++; i == len(slots) {
-				i = 0
-			}
-		}
-	}
-	return false
-}
-
 // reserve makes the first segment big enough for rows kept rows (a hint; no effect once entries exist).
 func (n *nearIndex) reserve(rows int) {
 	if n.used > 0 || rows <= 0 {
 		return
 	}
 	size := nextSize(0, rows*n.bands)
-	n.segs = []segment{{slots: make([]uint32, size)}}
+	n.segs = []segment{newSegment(size)}
 }
 
 // add stores the prepared query as kept row ord; with indexed=false (no words) it stores a zero
@@ -680,26 +684,32 @@ func (n *nearIndex) add(ord uint32, indexed bool) {
 	}
 	copy(n.sigOf(ord), n.q)
 	for t := 0; t < n.bands; t++ {
-		if n.bandExists(t) {
+		if n.exists[t] {
 			continue // the first kept row of a band value stays its representative
 		}
 		last := len(n.segs) - 1
+		i := -1
 		if last < 0 || (n.segs[last].used+1)*4 > len(n.segs[last].slots)*3 {
 			size := 1 << 15
 			if last >= 0 {
 				size = len(n.segs[last].slots) * 3 / 2 // 1.5× keeps the worst case at 8 bytes per entry
 			}
-			n.segs = append(n.segs, segment{slots: make([]uint32, size)})
+			n.segs = append(n.segs, newSegment(size))
 			last++
+		} else {
+			i = n.emptyAt[t] // the end of band t's probe chain, found by best
 		}
 		seg := &n.segs[last]
-		i := fastrange(n.bandH[t], len(seg.slots))
+		if i < 0 {
+			i = fastrange(n.bandH[t], len(seg.slots))
+		}
 		for seg.slots[i] != 0 {
 			if i++; i == len(seg.slots) {
 				i = 0
 			}
 		}
 		seg.slots[i] = ord + 1
+		seg.fps[i] = n.q[t]
 		seg.used++
 		n.used++
 	}
@@ -708,7 +718,7 @@ func (n *nearIndex) add(ord uint32, indexed bool) {
 func (n *nearIndex) bytes() int64 {
 	b := int64(len(n.sigChunks)) * int64(rowsPerSigChunk*n.rowBytes)
 	for _, sg := range n.segs {
-		b += int64(cap(sg.slots)) * 4
+		b += int64(cap(sg.slots))*4 + int64(cap(sg.fps))
 	}
 	return b
 }
