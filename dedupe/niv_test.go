@@ -369,3 +369,54 @@ func tokenRuns(s string) []string {
 }
 
 func isSpace(tok string) bool { r, _ := utf8.DecodeRuneInString(tok); return unicode.IsSpace(r) }
+
+// TestNIVTradeoffs prints the trade-off table of dedupe/README.md: each setting's share of distinct examples
+// dropped and of generated near-duplicates removed, on the tune half only (the half the defaults were chosen
+// on). It asserts nothing and runs only with ORCAPREP_SWEEP=1: go test ./dedupe -run TestNIVTradeoffs -v
+func TestNIVTradeoffs(t *testing.T) {
+	if os.Getenv("ORCAPREP_SWEEP") == "" {
+		t.Skip("set ORCAPREP_SWEEP=1")
+	}
+	all := loadNIV(t)
+	var rows []nivRow
+	for _, r := range all {
+		if r.split == "tune" {
+			rows = append(rows, r)
+		}
+	}
+	type v struct {
+		name string
+		mut  func(*NearConfig)
+	}
+	for _, c := range []v{
+		{"defaults", func(n *NearConfig) {}},
+		{"containment off", func(n *NearConfig) { n.Containment = 0 }},
+		{"containment 0.85", func(n *NearConfig) { n.Containment = 0.85 }},
+		{"containment 0.95", func(n *NearConfig) { n.Containment = 0.95 }},
+		{"response condition off", func(n *NearConfig) { n.ResponseJaccard, n.ResponseContainment = 0, 0 }},
+		{"template condition off", func(n *NearConfig) { n.TemplateContainment = 0 }},
+		{"5-grams (min_ngram 5, ngram 5)", func(n *NearConfig) { n.NGram, n.MinNGram = 5, 5 }},
+		{"words only (ngram 1)", func(n *NearConfig) { n.NGram = 1 }},
+		{"1-3 grams", func(n *NearConfig) { n.NGram = 3 }},
+		{"bands 10x5", func(n *NearConfig) { n.Bands, n.Rows = 10, 5 }},
+		{"threshold 0.75", func(n *NearConfig) { n.Threshold = 0.75 }},
+		{"threshold 0.85", func(n *NearConfig) { n.Threshold = 0.85 }},
+		{"max_shingle_df 4", func(n *NearConfig) { n.MaxShingleDF = 4 }},
+		{"max_shingle_df 16", func(n *NearConfig) { n.MaxShingleDF = 16 }},
+	} {
+		cfg := DefaultConfig()
+		c.mut(&cfg.Near)
+		reasons := templateRunQuiet(t, cfg, rows)
+		base, drop := 0, 0
+		for i, r := range rows {
+			if r.dupOf == "" {
+				base++
+				if reasons[i] == ReasonNearDuplicate {
+					drop++
+				}
+			}
+		}
+		h, n, _ := generatedRecall(t, cfg, rows)
+		t.Logf("| %s | %d/%d = %.2f%% | %d/%d = %.2f%% |", c.name, drop, base, 100*float64(drop)/float64(base), h, n, 100*float64(h)/float64(n))
+	}
+}
