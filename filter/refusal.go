@@ -429,6 +429,9 @@ func isSpeakerLabel(line []byte) bool {
 		return false
 	}
 	label := bytes.Trim(line[:colon], " *#-_")
+	if len(label) > 0 && label[0] >= '0' && label[0] <= '9' {
+		return false // "6. Violence: …" is a numbered list item with a heading, not a speaker
+	}
 	words := 0
 	for _, f := range bytes.Fields(label) {
 		words++
