@@ -359,76 +359,81 @@ func nearVsBruteForce(t *testing.T, seed uint64, templates bool) (float64, float
 // prefix filtering (Chaudhuri et al. 2006): elements are ordered rarest first, and two sets with
 // |A∩B| >= minOverlap·min(|A|,|B|) share an element of the smaller set's prefix of
 // |S| - ceil(minOverlap·|S|) + 1 elements. Every pair at or above minOverlap is compared exactly; pairs
-// below it cannot reach Jaccard minOverlap either (Jaccard <= containment).
+// below it cannot reach Jaccard minOverlap either (Jaccard <= containment). Elements get dense ids, so the
+// indexes are slices (the test runs under the race detector too).
 type bruteForce struct {
-	sets     []refElems
-	rank     map[uint64]int // global frequency rank (rarest = smallest)
-	ordered  [][]uint64     // each set, rarest first
+	ordered  [][]int32 // each set's element ids, rarest first
 	prefix   []int
-	full     map[uint64][]int // kept rows by element
-	prefixIx map[uint64][]int // kept rows by prefix element
+	full     [][]int32 // kept rows by element id
+	prefixIx [][]int32 // kept rows by prefix element id
+	seen     []int32   // per row: the last query that met it (+1)
+	query    int32
+	out      []int
 }
 
 func newBruteForce(sets []refElems, minOverlap float64) *bruteForce {
-	freq := map[uint64]int{}
+	ids := map[uint64]int32{}
+	var freq []int32
+	bf := &bruteForce{seen: make([]int32, len(sets))}
 	for _, s := range sets {
-		for _, e := range s.e {
-			freq[e]++
-		}
-	}
-	bf := &bruteForce{sets: sets, full: map[uint64][]int{}, prefixIx: map[uint64][]int{}}
-	for _, s := range sets {
-		o := slices.Clone(s.e)
-		slices.SortFunc(o, func(a, b uint64) int {
-			if d := freq[a] - freq[b]; d != 0 {
-				return d
+		o := make([]int32, len(s.e))
+		for k, e := range s.e {
+			id, ok := ids[e]
+			if !ok {
+				id = int32(len(freq))
+				ids[e] = id
+				freq = append(freq, 0)
 			}
-			return cmpU64(a, b)
-		})
+			freq[id]++
+			o[k] = id
+		}
 		bf.ordered = append(bf.ordered, o)
+	}
+	for i, o := range bf.ordered {
+		slices.SortFunc(o, func(a, b int32) int {
+			if d := freq[a] - freq[b]; d != 0 {
+				return int(d)
+			}
+			return int(a - b)
+		})
 		bf.prefix = append(bf.prefix, len(o)-int(math.Ceil(minOverlap*float64(len(o))))+1)
+		_ = i
 	}
+	bf.full = make([][]int32, len(freq))
+	bf.prefixIx = make([][]int32, len(freq))
 	return bf
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // candidates lists the kept rows that can reach the overlap with row i, each once, in ascending order.
 func (bf *bruteForce) candidates(i int) []int {
-	seen := map[int]bool{}
+	bf.query++
+	bf.out = bf.out[:0]
+	add := func(k int32) {
+		if bf.seen[k] != bf.query {
+			bf.seen[k] = bf.query
+			bf.out = append(bf.out, int(k))
+		}
+	}
 	o := bf.ordered[i]
 	for _, e := range o[:min(bf.prefix[i], len(o))] { // i is the smaller set: its prefix meets the other row
 		for _, k := range bf.full[e] {
-			seen[k] = true
+			add(k)
 		}
 	}
 	for _, e := range o { // the other row is the smaller set: its prefix meets row i
 		for _, k := range bf.prefixIx[e] {
-			seen[k] = true
+			add(k)
 		}
 	}
-	out := make([]int, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	slices.Sort(bf.out)
+	return bf.out
 }
 
 func (bf *bruteForce) keep(i int) {
-	o := bf.ordered[i]
-	for n, e := range o {
-		bf.full[e] = append(bf.full[e], i)
+	for n, e := range bf.ordered[i] {
+		bf.full[e] = append(bf.full[e], int32(i))
 		if n < bf.prefix[i] {
-			bf.prefixIx[e] = append(bf.prefixIx[e], i)
+			bf.prefixIx[e] = append(bf.prefixIx[e], int32(i))
 		}
 	}
 }
