@@ -154,6 +154,7 @@ type Signer struct {
 	// coarse bin = hash >> lshShift
 	lshShift uint
 	vals     []uint64 // NumPerm fine bins (emptyBin where no element fell)
+	filled   []int32  // the fine bins holding a value, in the order they were filled
 	lsh      []uint64 // lshBins coarse bins, densified: the band values
 	rvals    [respBins]uint64
 	tvals    [respBins]uint64 // bins of the row's template shingles (same size as the response's)
@@ -185,6 +186,9 @@ func NewSigner(cfg NearConfig, tmpl *TemplateSet) *Signer {
 		sh: newShingler(dfNGram(cfg), cfg.Seed), vals: make([]uint64, k), lsh: make([]uint64, lshBins(cfg)),
 		b: packedBytes(cfg), respField: -1}
 	s.lshShift = uint(64 - bits.TrailingZeros(uint(len(s.lsh))))
+	for i := range s.vals {
+		s.vals[i] = emptyBin
+	}
 	for i, f := range cfg.Fields {
 		if f == FieldResponse {
 			s.respField = i
@@ -435,9 +439,10 @@ func growInt32(b []int32, n int) []int32 {
 func (s *Signer) minhash() {
 	seq := s.seq
 	lo, hi := s.cfg.MinNGram, s.cfg.NGram
-	for i := range s.vals {
-		s.vals[i] = emptyBin
+	for _, b := range s.filled { // only the bins the previous row filled (all start empty)
+		s.vals[b] = emptyBin
 	}
+	s.filled = s.filled[:0]
 	for i := range s.lsh {
 		s.lsh[i] = emptyBin
 	}
@@ -480,7 +485,7 @@ func (s *Signer) minhash() {
 		}
 	}
 	if nonEmpty := s.lshFilled(); nonEmpty < len(s.lsh) {
-		densify(s.lsh, s.lshShift, s.cfg.Seed)
+		densify(s.lsh, s.cfg.Bands*s.cfg.Rows, s.lshShift, s.cfg.Seed)
 	}
 }
 
@@ -531,6 +536,9 @@ func (s *Signer) add(h uint64, inResp bool) {
 		t[i] = h
 		s.nElems++
 		if b := h >> s.shift; h < s.vals[b] {
+			if s.vals[b] == emptyBin {
+				s.filled = append(s.filled, int32(b))
+			}
 			s.vals[b] = h
 		}
 		if b := h >> s.lshShift; h < s.lsh[b] { // the top bits of the fine bin: the coarse bin is their minimum
@@ -576,13 +584,30 @@ func (s *Signer) encode(dst []byte, kind byte) []byte {
 	for i := 0; i < s.b+2*respBytes; i++ {
 		dst = append(dst, 0)
 	}
-	packCodes(dst[off:off+s.b], s.vals, c.SigBits)
+	packFilled(dst[off:off+s.b], s.vals, s.filled, c.SigBits)
 	packCodes(dst[off+s.b:], s.rvals[:], respBits)
 	packCodes(dst[off+s.b+respBytes:], s.tvals[:], respBits)
 	for _, n := range [4]int{s.nElems, s.nWords, s.nResp, s.nTmpl} {
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(min(n, 1<<32-1)))
 	}
 	return dst
+}
+
+// packFilled is packCodes over the listed non-empty bins only.
+func packFilled(p []byte, vals []uint64, filled []int32, b int) {
+	for _, i := range filled {
+		var code uint64
+		switch v := vals[i] >> 8; b { // constant divisors compile to multiplications
+		case 2:
+			code = 1 + v%3
+		case 4:
+			code = 1 + v%15
+		default:
+			code = 1 + v%255
+		}
+		bit := int(i) * b
+		p[bit>>3] |= byte(code << (bit & 7))
+	}
 }
 
 // packCodes writes the b-bit code of each bin into p: 0 for an empty bin, else 1 + (value mod 2^b−1), so that
@@ -610,7 +635,8 @@ func packCodes(p []byte, vals []uint64, b int) {
 
 // densify fills each empty bin with the value of a non-empty bin chosen by a per-(bin, attempt) hash that
 // every row shares, so two rows fill the same empty bin from the same source whenever they can.
-func densify(sig []uint64, shift uint, seed uint64) {
+// Only bins [0, upto) are filled in: the bands use no others (the values are the same as a full pass would give).
+func densify(sig []uint64, upto int, shift uint, seed uint64) {
 	var filled [4096 / 64]uint64
 	for i, v := range sig {
 		if v != emptyBin {
@@ -618,7 +644,7 @@ func densify(sig []uint64, shift uint, seed uint64) {
 		}
 	}
 	base := fmix64(seed ^ 0x6a09e667f3bcc909)
-	for i := range sig {
+	for i := range sig[:upto] {
 		if filled[i>>6]&(1<<(i&63)) != 0 {
 			continue
 		}
