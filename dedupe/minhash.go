@@ -169,7 +169,10 @@ type Signer struct {
 	pow      [17]uint64 // rollMul^k
 	b        int        // packed signature bytes
 
-	respField      int // index of the response in cfg.Fields, or -1 (no response condition)
+	respField      int      // index of the response in cfg.Fields, or -1 (no response condition)
+	dfField        [3]bool  // per field of cfg.Fields: counted by the DF pass
+	fieldFrom      [3]int32 // per field: its words are sh.words[fieldFrom:fieldTo] (after prepare)
+	fieldTo        [3]int32
 	respFrom       int // the response's words are sh.words[respFrom:respTo] (after prepare; -1: none)
 	respTo         int
 	seqRespFrom    int // ... and s.seq[seqRespFrom:seqRespTo] after choose
@@ -192,6 +195,9 @@ func NewSigner(cfg NearConfig, tmpl *TemplateSet) *Signer {
 	for i, f := range cfg.Fields {
 		if f == FieldResponse {
 			s.respField = i
+		}
+		for _, d := range cfg.DFFields {
+			s.dfField[i] = s.dfField[i] || d == f
 		}
 	}
 	p := uint64(1)
@@ -268,7 +274,9 @@ func (s *Signer) prepare(r *orca.Record) bool {
 		if i == s.respField {
 			s.respFrom = sh.count
 		}
+		s.fieldFrom[i] = int32(sh.count)
 		sh.text(fieldValue(r, f))
+		s.fieldTo[i] = int32(sh.count)
 		if i == s.respField {
 			s.respTo = sh.count
 		}
@@ -344,13 +352,27 @@ func (s *Signer) choose() byte {
 	span := int32(sh.span())
 	s.diff = growInt32(s.diff, nw+1)
 	clear(s.diff)
-	any := false
-	for i := 0; i < nh; i++ {
-		if h := sh.hashes[i]; s.tmpl.Has(h) {
-			any = true
-			s.thash = append(s.thash, h)
-			s.diff[sh.starts[i]]++
-			s.diff[sh.starts[i]+span]--
+	// Only a shingle inside one field can be template (the DF pass counts each field apart). The df_fields'
+	// shingles are looked up first; the other fields' only when one of those is template (a response that
+	// restates the instruction), so a row without template text costs one lookup per question shingle.
+	any, deferred := false, false
+	for pass := 0; pass < 2; pass++ {
+		for i := 0; i < nh; i++ {
+			st := sh.starts[i]
+			k := s.fieldAt(st)
+			if k < 0 || st+span > s.fieldTo[k] || s.dfField[k] != (pass == 0) {
+				deferred = deferred || k >= 0 && st+span <= s.fieldTo[k] && !s.dfField[k]
+				continue
+			}
+			if h := sh.hashes[i]; s.tmpl.Has(h) {
+				any = true
+				s.thash = append(s.thash, h)
+				s.diff[st]++
+				s.diff[st+span]--
+			}
+		}
+		if !any || !deferred {
+			break
 		}
 	}
 	if !any {
@@ -401,6 +423,16 @@ func (s *Signer) choose() byte {
 	}
 	s.noteResp(nw)
 	return SigPseudo
+}
+
+// fieldAt is the index in cfg.Fields of the field holding word w, or -1 (a field separator).
+func (s *Signer) fieldAt(w int32) int {
+	for k := range s.cfg.Fields {
+		if w >= s.fieldFrom[k] && w < s.fieldTo[k] {
+			return k
+		}
+	}
+	return -1
 }
 
 // noteResp records where the response begins and ends in s.seq while choose walks the words in order (runs
