@@ -58,8 +58,8 @@ func mutate(rng *rand.Rand, v []string, d []string, rate float64) []string {
 
 // refSet is an independent reference for the plain rule (no templates): the words (maximal runs of
 // lower-cased letters and digits) and word pairs of the fields, a "\x00sep" word between fields (which is
-// not an element alone), as strings; and the number of words.
-func refSet(fields ...string) (map[string]struct{}, int) {
+// not an element alone), as sorted distinct strings; and the number of words.
+func refSet(fields ...string) ([]string, int) {
 	var words []string
 	n := 0
 	for i, f := range fields {
@@ -70,16 +70,17 @@ func refSet(fields ...string) (map[string]struct{}, int) {
 		words = append(words, ws...)
 		n += len(ws)
 	}
-	set := map[string]struct{}{}
+	set := make([]string, 0, 2*len(words))
 	for i, w := range words {
 		if w != "\x00sep" {
-			set[w] = struct{}{}
+			set = append(set, w)
 		}
 		if i > 0 {
-			set[words[i-1]+" "+w] = struct{}{}
+			set = append(set, words[i-1]+" "+w)
 		}
 	}
-	return set, n
+	slices.Sort(set)
+	return slices.Compact(set), n
 }
 
 // refElems is a row's element sets as sorted uint64 (hashed strings for the reference, the signer's element
@@ -89,9 +90,9 @@ type refElems struct {
 	words         int
 }
 
-func hashStrings(set map[string]struct{}) []uint64 {
+func hashStrings(set []string) []uint64 {
 	var out []uint64
-	for k := range set {
+	for _, k := range set {
 		h := fnv.New64a()
 		h.Write([]byte(k))
 		out = append(out, h.Sum64())
@@ -174,11 +175,19 @@ func (p pairSim) match(cfg NearConfig, slack float64) bool {
 	return main && resp && tmpl
 }
 
-func jaccard(a, b map[string]struct{}) float64 {
-	inter := 0
-	for k := range a {
-		if _, ok := b[k]; ok {
+// jaccard is the exact Jaccard of two sorted distinct string sets.
+func jaccard(a, b []string) float64 {
+	i, k, inter := 0, 0, 0
+	for i < len(a) && k < len(b) {
+		switch {
+		case a[i] == b[k]:
 			inter++
+			i++
+			k++
+		case a[i] < b[k]:
+			i++
+		default:
+			k++
 		}
 	}
 	return float64(inter) / float64(len(a)+len(b)-inter)
