@@ -209,7 +209,8 @@ func (c *Config) Validate() error {
 // Canonical returns the effective config as canonical JSON and its sha256; the manifest records both
 // so a run can be matched to the exact recipe. Fields that cannot change the output (workers) are left out.
 func (c *Config) Canonical() (json.RawMessage, string) {
-	b, _ := json.Marshal(c) // only plain fields: cannot fail
+	b, _ := marshalJSON(c, "") // only plain fields: cannot fail
+	b = b[:len(b)-1]           // the newline the encoder adds
 	sum := sha256.Sum256(b)
 	return b, hex.EncodeToString(sum[:])
 }
