@@ -43,6 +43,9 @@ type Options struct {
 	// Stderr receives notices: debris of killed runs removed, a previous output restored, a stale lock
 	// taken over. Nil is silent.
 	Stderr io.Writer
+	// AfterSwap, when set, is called once OUT holds the new output, before the previous one is deleted
+	// (a hook point for crash tests).
+	AfterSwap func()
 	// Reads are the local files, directories or globs the run reads (inputs, tokenizer): OUT may not be one
 	// of them or contain one, since replacing OUT would delete them. Checked before anything is created.
 	Reads []string
@@ -62,6 +65,7 @@ type Dir struct {
 	stderr    io.Writer
 	overwrite bool
 	committed bool
+	afterSwap func()
 }
 
 // Open checks that out may be replaced, takes its lock (failing at once, naming the holder, when another run
@@ -80,7 +84,7 @@ func Open(out string, o Options) (*Dir, error) {
 	if err := d.CheckInputs(o.Reads); err != nil {
 		return nil, err
 	}
-	d = &Dir{Out: display, real: real, parent: filepath.Dir(real), base: filepath.Base(real), stderr: o.Stderr, overwrite: o.Overwrite}
+	d = &Dir{Out: display, real: real, parent: filepath.Dir(real), base: filepath.Base(real), stderr: o.Stderr, overwrite: o.Overwrite, afterSwap: o.AfterSwap}
 	if err := os.MkdirAll(d.parent, 0o755); err != nil {
 		return nil, exitcode.Errorf(exitcode.Output, "create %s: %w", d.parent, err)
 	}
@@ -393,6 +397,9 @@ func (d *Dir) Commit(ctx context.Context) error {
 	}
 	d.committed = true
 	syncDir(d.parent)
+	if d.afterSwap != nil {
+		d.afterSwap()
+	}
 	if old != "" {
 		if err := os.RemoveAll(old); err != nil {
 			d.notice("orcaprep: could not remove the previous output (%v); the next run on %s removes it\n", err, d.Out)

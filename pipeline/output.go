@@ -24,7 +24,8 @@ type staging struct {
 
 // openOutput locks OUT for the run and creates its staging directory; see outdir.Open.
 func openOutput(out string, overwrite bool, stderr io.Writer, reads []string) (*staging, error) {
-	od, err := outdir.Open(out, outdir.Options{Overwrite: overwrite, Stderr: stderr, Reads: reads})
+	od, err := outdir.Open(out, outdir.Options{Overwrite: overwrite, Stderr: stderr, Reads: reads,
+		AfterSwap: func() { pauseAt(context.Background(), PhaseSwapped) }})
 	if err != nil {
 		return nil, err
 	}
