@@ -7,15 +7,12 @@ import (
 	"io"
 )
 
-// maxFooterBytes caps the footer orcaprep agrees to decode. Real OpenOrca footers are a few KB; a footer of
-// 64 MiB would describe ~100k row groups. Larger claims are refused before anything is allocated.
-const maxFooterBytes = 64 << 20
-
 // checkFooter validates the footer of a Parquet file before parquet-go decodes it. parquet-go allocates the
 // footer buffer from the length field at the end of the file, and thrift lists from their declared sizes,
 // before any bounds check: a 49 KB file claiming a 2 GiB footer cost 2.1 GB of RSS and 45 s. Here the length
 // must fit in the file, and every list, set, map and string in the footer must fit in the bytes that remain,
-// so whatever parquet-go then allocates is bounded by the footer's real size.
+// so whatever parquet-go then allocates is bounded by the footer's real size. (There is no fixed cap: a
+// writer that stores statistics untruncated, like parquet-go, writes a 100 MB footer for one 100 MB value.)
 //
 // Files that do not end in the plain PAR1 magic are left to parquet-go, which names the problem.
 func checkFooter(r io.ReaderAt, size int64) error {
@@ -32,9 +29,6 @@ func checkFooter(r io.ReaderAt, size int64) error {
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if n > size-12 {
 		return fmt.Errorf("corrupt footer: its length field says %d bytes but the file has only %d bytes before it", n, size-12)
-	}
-	if n > maxFooterBytes {
-		return fmt.Errorf("footer of %d bytes is larger than the %d bytes orcaprep accepts", n, maxFooterBytes)
 	}
 	buf := make([]byte, n)
 	if _, err := r.ReadAt(buf, size-8-n); err != nil {

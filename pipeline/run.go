@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/dedupe"
@@ -199,7 +198,6 @@ type batch struct {
 	recs     []orca.Record
 	items    []item
 	arena    []byte   // rendered output lines, items point into it
-	scratch  []byte   // per-batch rendering buffer (a batch is processed by one worker at a time)
 	toks     []int32  // token ids of the batch's samples (packed format), items point into it
 	sigs     []uint64 // near-duplicate signatures, items point into it
 }
@@ -490,7 +488,7 @@ func (r *runner) process(b *batch, ws *workerState) {
 func (r *runner) render1(b *batch, it *item, rec *orca.Record, ws *workerState) {
 	if r.tok == nil {
 		it.start = len(b.arena)
-		b.arena = r.appendLine(b.arena, rec, &b.scratch)
+		b.arena = r.appendLine(b.arena, rec)
 		it.end = len(b.arena)
 		return
 	}
@@ -519,13 +517,13 @@ func (r *runner) render1(b *batch, it *item, rec *orca.Record, ws *workerState) 
 		it.end = len(b.arena)
 	default:
 		it.start = len(b.arena)
-		b.arena = r.appendLine(b.arena, rec, &b.scratch)
+		b.arena = r.appendLine(b.arena, rec)
 		it.end = len(b.arena)
 	}
 }
 
 // appendLine renders one output row in the configured format.
-func (r *runner) appendLine(dst []byte, rec *orca.Record, scratch *[]byte) []byte {
+func (r *runner) appendLine(dst []byte, rec *orca.Record) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = shard.AppendString(dst, rec.ID)
 	switch r.cfg.Format {
@@ -543,14 +541,10 @@ func (r *runner) appendLine(dst []byte, rec *orca.Record, scratch *[]byte) []byt
 		}
 		dst = append(dst, ']')
 	default: // text
-		dst = append(dst, `,"text":`...)
-		// Render into scratch, then escape into dst; scratch is not touched while AppendString reads it.
-		*scratch = chatml.AppendText((*scratch)[:0], rec, r.render)
-		if len(*scratch) > 0 {
-			dst = shard.AppendString(dst, unsafe.String(&(*scratch)[0], len(*scratch)))
-		} else {
-			dst = append(dst, `""`...)
-		}
+		// Escaped piece by piece straight into dst: a huge response is never held raw and escaped at once.
+		dst = append(dst, `,"text":"`...)
+		dst = chatml.AppendTextWith(dst, rec, r.render, shard.AppendEscaped)
+		dst = append(dst, '"')
 	}
 	return append(dst, '}')
 }
