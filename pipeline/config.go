@@ -157,7 +157,7 @@ func (c *Config) Validate() error {
 		return bad("format %q: want one of %v", c.Format, Formats)
 	}
 	if (c.Format == FormatTokenized || c.Format == FormatPacked) && c.Tokenizer.Path == "" {
-		return bad("format %q needs tokenizer.path (a tokenizer.model, tokenizer.json or hf:// reference)", c.Format)
+		return bad("format %q needs a tokenizer: pass --tokenizer (tokenizer.path in a config file) with a tokenizer.model, tokenizer.json or hf:// reference, e.g. --tokenizer hf://conceptofmind/LLongMA-2-7b-16k/tokenizer.model", c.Format)
 	}
 	if c.Packing.SequenceLen <= 0 {
 		return bad("packing.sequence_len %d: must be > 0", c.Packing.SequenceLen)

@@ -27,7 +27,7 @@ when the run succeeds, so a failed run never leaves half-written output.
 		Example: `  orcaprep run --config configs/sample.yaml
   orcaprep run --input data/1M-GPT4-Augmented.parquet --out out/ --format messages
   orcaprep run --config configs/llongorca-7b-16k.yaml --workers 8 --overwrite`,
-		Args: cobra.NoArgs,
+		Args: noPositional("--input"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Changed = func(name string) bool { return cmd.Flags().Changed(name) }
 			return pipeline.RunCLI(cmd.Context(), configPath, o, pipeline.CLIEnv{

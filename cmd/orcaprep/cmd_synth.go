@@ -23,7 +23,7 @@ The same --rows and --seed always give byte-identical files.
 ` + exitcode.Help,
 		Example: `  orcaprep synth --rows 20000 --seed 1 --out synth.parquet --labels synth.labels.jsonl
   orcaprep synth --rows 1000000 --seed 7 --out big.parquet --row-group-size 50000 --compression snappy --length-scale 1.4`,
-		Args: cobra.NoArgs,
+		Args: noPositional("--out"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Log = cmd.ErrOrStderr()
 			return synth.RunSynth(cmd.Context(), o)

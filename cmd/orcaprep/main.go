@@ -126,6 +126,17 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 	}
 }
 
+// noPositional refuses positional arguments with a hint for the flag the user probably meant, instead of
+// cobra's "unknown command": `orcaprep run x.parquet` means --input x.parquet.
+func noPositional(flag string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		return exitcode.Errorf(exitcode.Usage, "%s takes no positional arguments (got %q); did you mean: %s %s %s", cmd.CommandPath(), args[0], cmd.CommandPath(), flag, args[0])
+	}
+}
+
 // isUsageError recognises cobra's own argument errors (unknown command, wrong arg count), which are not typed.
 func isUsageError(err error) bool {
 	msg := err.Error()
