@@ -20,8 +20,17 @@ func init() {
   manifest.json                  version, effective config and its sha256, inputs, shards with sha256
   stats.json                     the ledger: rows_read = rows_kept + sum(dropped), per submix and stage
 
-Flags override the config. OUT must be empty or absent unless --overwrite; it is replaced only
-when the run succeeds, so a failed run never leaves half-written output.
+Flags override the config. OUT must be absent or empty, or hold an earlier orcaprep output and
+--overwrite be given (a directory holding anything orcaprep did not write is never replaced). OUT is
+locked for the run (a second run on it fails at once) and replaced in one atomic step only when the
+run succeeds: a failed, interrupted (Ctrl-C, SIGTERM: exit 130) or killed run leaves OUT as it was,
+and the next run removes what a killed one left beside it.
+
+Progress on a terminal reads, for example:
+  orcaprep run (112 MB text)  47% |█████████     | (467200/994896, 36120 rows/s) [12s:14s]
+that is: 112 MB of question/response/system text read so far, 47% of the input rows, rows done/total,
+speed, and [elapsed:estimated time left]. Packed output then spends a few more seconds packing and
+writing rows. Without a terminal a line is printed every 10 s instead; --quiet prints nothing.
 
 ` + exitcode.Help,
 		Example: `  orcaprep run --config configs/sample.yaml
@@ -43,7 +52,7 @@ when the run succeeds, so a failed run never leaves half-written output.
 	f.IntVar(&o.Workers, "workers", 0, "parallel workers (0 = number of CPUs); output is identical for any value")
 	f.StringVar(&o.Tokenizer, "tokenizer", "", "tokenizer.model, tokenizer.json or hf:// reference (needed by tokenized and packed)")
 	f.IntVar(&o.SequenceLen, "sequence-len", 0, "longest sample / packed row in tokens (default 16384)")
-	f.BoolVar(&o.Overwrite, "overwrite", false, "replace a non-empty output directory")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "replace an earlier orcaprep output in OUT (never a directory holding files orcaprep did not write)")
 	f.StringVar(&o.Compression, "compression", "", "shard compression: none|zstd")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress and no summary")
 	addCommand(c)
