@@ -16,8 +16,14 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-test-deps: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # Another apt (unattended-upgrades, a second terminal) may hold the dpkg lock: wait for it, bounded and
+  # saying so, rather than failing at once; apt's own lock timeout covers the moment between the two.
+  "$here/wait-apt-lock.sh"
+  lock_wait=(-o "DPkg::Lock::Timeout=${ORCAPREP_APT_LOCK_TIMEOUT:-600}")
+  echo "install-test-deps: apt-get update" >&2
+  apt-get "${lock_wait[@]}" update -qq
+  echo "install-test-deps: apt-get install (a minute or two)" >&2
+  apt-get "${lock_wait[@]}" install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 "$here/install-chromium.sh" >&2
 
@@ -27,6 +33,7 @@ if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -
    && node -e "for (const m of ['@duckdb/node-api','parquet-wasm','apache-arrow','@huggingface/jinja']) require.resolve(m)" 2>/dev/null; then
   echo "install-test-deps: scripts/node/node_modules is up to date" >&2
 else
+  echo "install-test-deps: npm ci in scripts/node (DuckDB, parquet-wasm, apache-arrow, @huggingface/jinja)" >&2
   npm ci --no-audit --no-fund --loglevel=error
   node -e "import('@duckdb/node-api').then(async (m) => { const c = await (await m.DuckDBInstance.create(':memory:')).connect(); const r = await c.runAndReadAll('SELECT version() AS v'); console.error('install-test-deps: DuckDB ' + r.getRowObjectsJson()[0].v + ' ready'); })"
 fi
