@@ -80,11 +80,10 @@ func Open(out string, o Options) (*Dir, error) {
 	if err := checkPlace(display, real); err != nil {
 		return nil, err
 	}
-	d := &Dir{Out: display, real: real}
+	d := &Dir{Out: display, real: real, parent: filepath.Dir(real), base: filepath.Base(real), stderr: o.Stderr, overwrite: o.Overwrite, afterSwap: o.AfterSwap}
 	if err := d.CheckInputs(o.Reads); err != nil {
 		return nil, err
 	}
-	d = &Dir{Out: display, real: real, parent: filepath.Dir(real), base: filepath.Base(real), stderr: o.Stderr, overwrite: o.Overwrite, afterSwap: o.AfterSwap}
 	if err := os.MkdirAll(d.parent, 0o755); err != nil {
 		return nil, exitcode.Errorf(exitcode.Output, "create %s: %w", d.parent, err)
 	}
