@@ -42,13 +42,13 @@ start=$SECONDS
 told=-1
 while h="$(holder)"; [ -n "$h" ]; do
   waited=$((SECONDS - start))
-  if [ "$waited" -ge "$timeout" ]; then
-    echo "wait-apt-lock: $h after ${timeout}s of waiting; giving up (ORCAPREP_APT_LOCK_TIMEOUT raises the limit)" >&2
-    exit 1
-  fi
   if [ $((waited / 30)) -ne "$told" ]; then # say so at once, then every 30 s
     told=$((waited / 30))
     echo "wait-apt-lock: $h; waiting for it to finish (${waited}s of at most ${timeout}s)" >&2
+  fi
+  if [ "$waited" -ge "$timeout" ]; then
+    echo "wait-apt-lock: $h after ${timeout}s of waiting; giving up (ORCAPREP_APT_LOCK_TIMEOUT raises the limit)" >&2
+    exit 1
   fi
   sleep "$poll"
 done
