@@ -248,7 +248,7 @@ func TestSecondSignalExitsAtOnceAndNextRunReclaims(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 	c.cmd.Process.Signal(syscall.SIGINT)
-	if code := c.wait(t, 5*time.Second); code != 130 {
+	if code := c.wait(t, 30*time.Second); code != 130 {
 		t.Fatalf("second signal: exit %d, want 130", code)
 	}
 	if !strings.Contains(c.stderr.String(), "interrupted again; exiting now") {
@@ -283,7 +283,7 @@ func TestConcurrentRunsOnOneOut(t *testing.T) {
 	a := startRun(t, out, []string{pipeline.PauseEnv + "=" + pipeline.PhaseStream, pipeline.ResumeEnv + "=" + resume}, "-q")
 	a.waitStderr(t, pauseMarker(pipeline.PhaseStream))
 	b := startRun(t, out, nil, "-q", "--overwrite")
-	if code := b.wait(t, 10*time.Second); code != 4 {
+	if code := b.wait(t, time.Minute); code != 4 {
 		t.Fatalf("second run exited %d, want 4: %s", code, b.stderr.String())
 	}
 	want := fmt.Sprintf("orcaprep: output %s is in use by another orcaprep run (pid %d on ", out, a.cmd.Process.Pid)
