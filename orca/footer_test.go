@@ -24,7 +24,7 @@ func TestCheckFooterRefusesSizesBeyondTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkFooter(bytes.NewReader(good), int64(len(good))); err != nil {
+	if _, err := checkFooter(bytes.NewReader(good), int64(len(good))); err != nil {
 		t.Fatalf("DuckDB's footer refused: %v", err)
 	}
 	hostile := append([]byte(nil), good...)
@@ -45,7 +45,7 @@ func TestCheckFooterRefusesSizesBeyondTheFile(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := checkFooter(bytes.NewReader(c.file), int64(len(c.file)))
+			_, err := checkFooter(bytes.NewReader(c.file), int64(len(c.file)))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want %q", err, c.want)
 			}
@@ -53,7 +53,7 @@ func TestCheckFooterRefusesSizesBeyondTheFile(t *testing.T) {
 	}
 	// A footer the walker accepts: struct {1: i32 5, 2: list<binary> ["ab"], 3: bool true} — each field type once.
 	ok := footerFile([]byte{0x15, 0x0a, 0x19, 0x18, 0x02, 'a', 'b', 0x11, 0x00})
-	if err := checkFooter(bytes.NewReader(ok), int64(len(ok))); err != nil {
+	if _, err := checkFooter(bytes.NewReader(ok), int64(len(ok))); err != nil {
 		t.Fatalf("valid footer refused: %v", err)
 	}
 }
@@ -115,4 +115,27 @@ func TestOpenRefusesBinaryAndNestedColumns(t *testing.T) {
 		t.Fatalf("JSON/ENUM string columns refused: %v", err)
 	}
 	f.Close()
+}
+
+// A page header claiming more data than its column chunk holds is refused at Open, before parquet-go
+// allocates the claimed size (2 GiB here); every real file's pages pass (TestFixturesFromOtherWriters).
+func TestOpenRefusesPageLargerThanItsChunk(t *testing.T) {
+	_, err := Open("../testdata/parquet/bad-page-size.parquet", 0)
+	if err == nil || !strings.Contains(err.Error(), `column "id": corrupt page header at byte 4: the page claims 2147483647 bytes of data, the column chunk has 404 left`) {
+		t.Fatalf("got %v", err)
+	}
+	// A header too long for the first read (large statistics) is read further, not refused.
+	var hdr []byte
+	hdr = append(hdr, 0x15, 0x00, 0x15, 0x08, 0x15, 0x08) // type 0, uncompressed 4, compressed 4
+	hdr = append(hdr, 0x2c)                               // field 5: struct (data_page_header)
+	hdr = append(hdr, 0x18, 0xa0, 0x9c, 0x01)             // field 1: binary of 20000 bytes
+	hdr = append(hdr, bytes.Repeat([]byte{'x'}, 20000)...)
+	hdr = append(hdr, 0x00, 0x00) // end of the nested struct and of the header
+	chunk := append(hdr, 1, 2, 3, 4)
+	if _, err := checkChunkPages(bytes.NewReader(chunk), 0, int64(len(chunk)), nil); err != nil {
+		t.Fatalf("long header refused: %v", err)
+	}
+	if _, err := checkChunkPages(bytes.NewReader(chunk[:len(chunk)-1]), 0, int64(len(chunk)-1), nil); err == nil {
+		t.Fatal("a page reaching past its chunk passed")
+	}
 }

@@ -64,7 +64,8 @@ func Open(path string, index int) (file *File, err error) {
 	if st.Size() == 0 {
 		return nil, fmt.Errorf("open %s: empty file (0 bytes), not Parquet", path)
 	}
-	if err := checkFooter(f, st.Size()); err != nil {
+	dataEnd, err := checkFooter(f, st.Size())
+	if err != nil {
 		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", path, err)
 	}
 	var pf *parquet.File
@@ -78,6 +79,11 @@ func Open(path string, index int) (file *File, err error) {
 	}
 	if err := checkSchema(pf.Schema()); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if dataEnd > 0 {
+		if err := checkPages(f, dataEnd, pf.Metadata(), Columns); err != nil {
+			return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", path, err)
+		}
 	}
 	return &File{Path: path, Index: index, Size: st.Size(), f: f, pf: pf}, nil
 }

@@ -155,6 +155,20 @@ add('bad-truncated-footer.parquet', 'DuckDB, then cut', 'duckdb-zstd.parquet wit
     'footer length larger than the file: refuse before allocating it');
 }
 {
+  // A hostile page header: the first page claims 0x7fffffff compressed bytes (parquet-go allocated them
+  // before reading: 2.9 GB of RSS). The header starts at byte 4: fields 1 (type), 2 (uncompressed size) and
+  // 3 (compressed size), each a short-form i32 field header 0x15 and a zigzag varint.
+  const varintEnd = (b, i) => { while (b[i] & 0x80) i++; return i + 1; };
+  let i = 4;
+  for (let f = 0; f < 2; f++) { if (good[i] !== 0x15) throw new Error('unexpected page header'); i = varintEnd(good, i + 1); }
+  if (good[i] !== 0x15) throw new Error('unexpected page header');
+  const end = varintEnd(good, i + 1);
+  const zigzagMax = Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f]); // zigzag(0x7fffffff)
+  writeFileSync(out('bad-page-size.parquet'), Buffer.concat([good.subarray(0, i + 1), zigzagMax, good.subarray(end)]));
+  add('bad-page-size.parquet', 'DuckDB, then overwritten', 'duckdb-zstd.parquet whose first page header claims 0x7fffffff compressed bytes', true,
+    'page larger than its column chunk: refuse before allocating it');
+}
+{
   // Garbage over the middle of the question column's compressed pages; footer stays valid.
   const snappy = Buffer.from(readFileSync(out('duckdb-snappy.parquet')));
   const [m] = await rows(conn, `SELECT data_page_offset AS off, total_compressed_size AS n FROM parquet_metadata(${lit(out('duckdb-snappy.parquet'))})
