@@ -11,14 +11,16 @@
 #      naming the other, the other exits 0, and `orcaprep validate OUT` passes.
 #   4. --overwrite on a foreign directory (no manifest; another tool's manifest; an orcaprep output with a
 #      user's file added): exit 4, every file intact.
-#   5. MUTANTS mutated Parquet files (byte flips, footer flips, hostile sizes and lengths, truncations,
-#      zeroed and spliced blocks, from files by DuckDB, arrow-rs and parquet-go): no panic, no hang (60 s),
-#      exit 0 or 3, peak RSS ≤ 200 MB each.
+#   5. MUTANTS mutated Parquet files (byte flips anywhere and in the footer, a real footer list or string given
+#      a huge size, hostile footer lengths, hostile page sizes in page headers, truncations, zeroed and
+#      spliced blocks; from files by DuckDB, arrow-rs and parquet-go): no panic, no hang (60 s), exit 0 or 3,
+#      peak RSS ≤ 200 MB each. BASELINE=/path/to/an/older/orcaprep runs the same files through it too.
 #   6. One 100 MB response value: peak RSS of a run (default recipe and with filters/dedupe off).
 #
 # Prints a Markdown results table (also written to $DRILL_DIR/results.md). Exit 1 if any check failed.
 # Environment: KILLS (20), RACES (5), MUTANTS (300), SEED (1), DRILL_DIR (a fresh temp dir, removed at the end
-# unless KEEP=1), ROWS (rows of the synthetic input for the kill drill, 30000).
+# unless KEEP=1), ROWS (rows of the synthetic input for the kill drill, 30000), ONLY (space-separated section
+# numbers to run, default all), BASELINE (see 5).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KILLS="${KILLS:-20}" RACES="${RACES:-5}" MUTANTS="${MUTANTS:-300}" SEED="${SEED:-1}" ROWS="${ROWS:-30000}"
@@ -33,6 +35,8 @@ results="$work/results.md"
 : >"$results"
 failures=0
 log() { echo "drill: $*" >&2; }
+ONLY="${ONLY:-1 2 3 4 5 6}"
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 row() { echo "| $1 | $2 | $3 | $4 |" >>"$results"; }
 fail() { log "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -61,7 +65,7 @@ echo "| check | trials | result | notes |" >>"$results"
 echo "|---|---|---|---|" >>"$results"
 
 # ---- 1. kill -9 at random moments
-for fmt in text messages tokenized packed; do
+want 1 && for fmt in text messages tokenized packed; do
   parent="$work/kill-$fmt"; out="$parent/out"; mkdir -p "$parent"
   mapfile -t a < <(args_for "$fmt" "$out")
   t0=$(now_ms); "$bin" "${a[@]}" --overwrite || { fail "clean $fmt run"; continue; }; t1=$(now_ms)
@@ -90,7 +94,7 @@ done
 
 # ---- 2. SIGINT / SIGTERM in every phase
 phases=(open stream pack finish report commit)
-for fmt in text messages tokenized packed; do
+want 2 && for fmt in text messages tokenized packed; do
   parent="$work/sig-$fmt"; out="$parent/out"; mkdir -p "$parent"
   mapfile -t a < <(args_for "$fmt" "$out")
   "$bin" "${a[@]}" --overwrite || { fail "clean $fmt run"; continue; }
@@ -134,6 +138,7 @@ for fmt in text messages tokenized packed; do
 done
 
 # ---- 3. two runs on one OUT
+if want 3; then
 parent="$work/race"; out="$parent/out"; mkdir -p "$parent"
 mapfile -t a < <(args_for text "$out")
 ok=0 bad=""
@@ -155,8 +160,10 @@ if [ "$c1" = 0 ] && [ "$c2" = 4 ] && grep -q "pid $p1 on" "$work/e2" && "$bin" v
 row "two runs on one OUT (started together ×$RACES; one paused mid-stream ×1)" "$((RACES + 1))" "$ok/$((RACES + 1)) one exit 4 naming the other's pid, one exit 0, validate passes" \
     "the refused run failed in $((t1 - t0)) ms"
 log "races: $ok/$((RACES + 1))"
+fi
 
 # ---- 4. --overwrite on foreign directories
+if want 4; then
 fdir="$work/foreign"; mkdir -p "$fdir"
 ok=0 n=0 bad=""
 make_foreign() { # KIND DIR
@@ -178,15 +185,66 @@ done
 [ -z "$bad" ] || fail "foreign:$bad"
 row "--overwrite on a foreign directory (no manifest; another tool's manifest.json; an orcaprep output plus a user's file)" "$n" "$ok/$n exit 4 naming the first foreign file, every file intact" ""
 log "foreign: $ok/$n"
+fi
 
 # ---- 5. mutated Parquet files
+if want 5; then
 mdir="$work/mutants"; mkdir -p "$mdir"
 bases=("$root"/testdata/parquet/duckdb-*.parquet "$root"/testdata/parquet/arrowrs-*.parquet "$root"/testdata/parquet/parquetgo-*.parquet "$root/testdata/sample/openorca-sample.parquet")
 python3 - "$mdir" "$MUTANTS" "$SEED" "${bases[@]}" <<'PY'
 import os, random, struct, sys
 out, n, seed, bases = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 bases = [b for b in bases if not b.endswith("duckdb-zero-rows.parquet")]
-kinds = ["flip", "footer-flip", "footer-size", "footer-len", "truncate", "zero-block", "splice", "page-size"]
+kinds = ["flip", "footer-flip", "footer-list", "footer-len", "truncate", "zero-block", "splice", "page-size", "chunk-range"]
+
+def varint(v):
+    out = bytearray()
+    while True:
+        b, v = v & 0x7F, v >> 7
+        out.append(b | 0x80 if v else b)
+        if not v:
+            return bytes(out)
+
+def uvarint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]; i += 1; v |= (c & 0x7F) << s; s += 7
+        if c < 0x80:
+            return v, i
+
+def walk(b, i, found, t=12):
+    """Skips one thrift compact value of type t at b[i:], recording (start, end, kind) of every list header,
+    string length and i64 value (chunk offsets and sizes are i64) in found."""
+    if t in (1, 2, 3): return i + 1
+    if t in (4, 5): return uvarint(b, i)[1]
+    if t == 6:
+        s = i; i = uvarint(b, i)[1]; found.append((s, i, "i64")); return i
+    if t == 7: return i + 8
+    if t == 8:
+        s = i; n, i = uvarint(b, i); found.append((s, i, "len")); return i + n
+    if t in (9, 10):
+        s = i; h = b[i]; i += 1; n = h >> 4
+        if n == 15: n, i = uvarint(b, i)
+        found.append((s, i, "list", h & 15))
+        for _ in range(n): i = walk(b, i, found, h & 15)
+        return i
+    if t == 11:
+        n, i = uvarint(b, i)
+        if n == 0: return i
+        kv = b[i]; i += 1
+        for _ in range(n): i = walk(b, i, found, kv >> 4); i = walk(b, i, found, kv & 15)
+        return i
+    if t == 12:
+        while True:
+            h = b[i]; i += 1
+            if h == 0: return i
+            if h >> 4 == 0: i = uvarint(b, i)[1]
+            if h & 15 not in (1, 2): i = walk(b, i, found, h & 15)
+    if t == 13: return i + 16
+    raise ValueError(t)
+
+def refooter(d, fstart, foot):
+    return d[:fstart] + foot + struct.pack("<I", len(foot)) + b"PAR1"
 with open(os.path.join(out, "index.tsv"), "w") as idx:
     for i in range(n):
         r = random.Random(seed * 1000003 + i)
@@ -201,10 +259,15 @@ with open(os.path.join(out, "index.tsv"), "w") as idx:
         elif kind == "footer-flip":
             for _ in range(r.randint(1, 8)):
                 d[r.randrange(fstart, len(d) - 8)] ^= r.randint(1, 255)
-        elif kind == "footer-size":
-            # a thrift varint claiming 2^31-1 (a list size or string length) at a random footer offset
-            p = r.randrange(fstart, len(d) - 13)
-            d[p:p + 5] = b"\xff\xff\xff\xff\x07"
+        elif kind == "footer-list":
+            # a real list or string of the footer given a huge size (parquet-go allocated it up front)
+            foot = bytes(d[fstart:len(d) - 8]); found = []
+            walk(foot, 0, found)
+            cands = [f for f in found if f[2] in ("list", "len")]
+            s, e, what = r.choice(cands)[:3]
+            v = r.choice([1 << 20, 1 << 23, 1 << 26, (1 << 31) - 1])
+            new = (bytes([0xF0 | [f for f in cands if f[0] == s][0][3]]) + varint(v)) if what == "list" else varint(v)
+            d = bytearray(refooter(d, fstart, foot[:s] + new + foot[e:]))
         elif kind == "footer-len":
             d[-8:-4] = struct.pack("<I", r.choice([0x7fffffff, 0xffffffff, len(d), len(d) - 7, r.randrange(1 << 32)]))
         elif kind == "truncate":
@@ -216,16 +279,42 @@ with open(os.path.join(out, "index.tsv"), "w") as idx:
             a, b, m = r.randrange(len(d)), r.randrange(len(d)), r.randint(1, 2048)
             chunk = d[a:a + m]; d[b:b + len(chunk)] = chunk
         elif kind == "page-size":
-            # a hostile varint early in the file, where page headers (thrift, with page sizes) live
-            p = r.randrange(4, max(5, min(fstart, 2000)))
-            d[p:p + 5] = b"\xff\xff\xff\xff\x07"
+            # the first page header's uncompressed or compressed size (fields 2, 3: short-form i32) made huge
+            i = 4
+            try:
+                assert d[i] == 0x15; i = uvarint(d, i + 1)[1]
+                if r.random() < 0.5:
+                    assert d[i] == 0x15; s = i + 1; e = uvarint(d, s)[1]
+                else:
+                    assert d[i] == 0x15; i = uvarint(d, i + 1)[1]; assert d[i] == 0x15; s = i + 1; e = uvarint(d, s)[1]
+                v = r.choice([1 << 24, 1 << 28, (1 << 31) - 1])
+                d = d[:s] + varint((v << 1) ^ (v >> 31)) + d[e:]
+            except AssertionError:
+                d[r.randrange(4, 64)] ^= 0xFF
+        elif kind == "chunk-range":
+            # an i64 of the footer (offsets, sizes, row counts) set to a hostile value
+            foot = bytes(d[fstart:len(d) - 8]); found = []
+            walk(foot, 0, found)
+            s, e = r.choice([f for f in found if f[2] == "i64"])[:2]
+            v = r.choice([-1, 0, 1 << 40, (1 << 62), len(d), len(d) * 2])
+            d = bytearray(refooter(d, fstart, foot[:s] + varint(((v << 1) ^ (v >> 63)) & ((1 << 64) - 1)) + foot[e:]))
         name = f"m{i:03d}-{kind}.parquet"
         open(os.path.join(out, name), "wb").write(d)
         idx.write(f"{name}\t{os.path.basename(base)}\t{kind}\n")
 PY
 ok=0 panics=0 hangs=0 fat=0 maxrss=0 maxname="" codes=""
+bpanics=0 bhangs=0 bfat=0 bmax=0 bmaxname=""
 declare -A bycode=()
 while IFS=$'\t' read -r name base kind; do
+  if [ -n "${BASELINE:-}" ]; then
+    rm -rf "$mdir/out"
+    timeout -s KILL 60 /usr/bin/time -f '%M' -o "$mdir/rss" "$BASELINE" run --input "$mdir/$name" --out "$mdir/out" -q --workers 2 2>"$mdir/err" >/dev/null
+    bcode=$?; brss=$(tail -1 "$mdir/rss" 2>/dev/null | tr -dc 0-9); brss=${brss:-0}
+    [ "$brss" -gt "$bmax" ] && { bmax=$brss; bmaxname="$name"; }
+    grep -qE "^(panic|fatal error):|goroutine [0-9]+ \[" "$mdir/err" && bpanics=$((bpanics + 1))
+    { [ "$bcode" = 137 ] || [ "$bcode" = 124 ]; } && bhangs=$((bhangs + 1))
+    [ "$brss" -gt 204800 ] && bfat=$((bfat + 1))
+  fi
   rm -rf "$mdir/out"
   timeout -s KILL 60 /usr/bin/time -f '%M' -o "$mdir/rss" "$bin" run --input "$mdir/$name" --out "$mdir/out" -q --workers 2 2>"$mdir/err" >/dev/null
   code=$?
@@ -239,11 +328,15 @@ while IFS=$'\t' read -r name base kind; do
   ok=$((ok + 1))
 done <"$mdir/index.tsv"
 dist=$(for c in "${!bycode[@]}"; do echo "exit $c: ${bycode[$c]}"; done | sort | paste -sd ',' | sed 's/,/, /g')
-row "mutated Parquet files (8 kinds of damage × $(( ${#bases[@]} - 1 )) files from DuckDB, arrow-rs, parquet-go)" "$MUTANTS" \
-    "$ok/$MUTANTS no panic, no hang, exit 0 or 3, peak RSS ≤ 200 MB" "$dist; $panics panics, $hangs hangs; highest peak RSS $((maxrss / 1024)) MB ($maxname)"
+base_note=""
+[ -n "${BASELINE:-}" ] && base_note="; the same files through $(basename "$BASELINE"): $bpanics panics, $bhangs hangs, $bfat over 200 MB (highest $((bmax / 1024)) MB, $bmaxname)"
+row "mutated Parquet files (9 kinds of damage × $(( ${#bases[@]} - 1 )) files from DuckDB, arrow-rs, parquet-go)" "$MUTANTS" \
+    "$ok/$MUTANTS no panic, no hang, exit 0 or 3, peak RSS ≤ 200 MB" "$dist; $panics panics, $hangs hangs; highest peak RSS $((maxrss / 1024)) MB ($maxname)$base_note"
 log "mutants: $ok/$MUTANTS"
+fi
 
 # ---- 6. one 100 MB value
+if want 6; then
 big="$work/big100.parquet"
 (cd "$root/scripts/node" && node --input-type=module -e "
 const { duckdb, lit } = await import('./lib.mjs');
@@ -259,10 +352,12 @@ dedupe: {exact: {enabled: false}, near: {enabled: false}}
 EOF
   rm -rf "$work/bigout"; /usr/bin/time -f '%M' -o "$work/rss1" "$bin" run --input "$big" --out "$work/bigout" -q
   rm -rf "$work/bigout"; /usr/bin/time -f '%M' -o "$work/rss2" "$bin" run --config "$work/nofilter.yaml" --input "$big" --out "$work/bigout" -q
+  rm -rf "$work/bigout"; GOMEMLIMIT=300MiB /usr/bin/time -f '%M' -o "$work/rss3" "$bin" run --input "$big" --out "$work/bigout" -q
   rm -rf "$work/bigout"; /usr/bin/time -f '%M' -o "$work/rss0" "$bin" run --input "$root/testdata/parquet/duckdb-zstd.parquet" --out "$work/bigout" -q
-  r0=$(($(tail -1 "$work/rss0") / 1024)) r1=$(($(tail -1 "$work/rss1") / 1024)) r2=$(($(tail -1 "$work/rss2") / 1024))
-  row "one 100 MB response value (DuckDB file), peak RSS" "1" "default recipe ${r1} MB, filters and dedupe off ${r2} MB" "a 102-row file: ${r0} MB"
-  log "100 MB value: $r1 MB / $r2 MB (baseline $r0 MB)"
+  r0=$(($(tail -1 "$work/rss0") / 1024)) r1=$(($(tail -1 "$work/rss1") / 1024)) r2=$(($(tail -1 "$work/rss2") / 1024)) r3=$(($(tail -1 "$work/rss3") / 1024))
+  row "one 100 MB response value (DuckDB file), peak RSS" "1" "default recipe ${r1} MB; filters and dedupe off ${r2} MB; default recipe with GOMEMLIMIT=300MiB ${r3} MB" "a 102-row file: ${r0} MB"
+  log "100 MB value: $r1 MB / $r2 MB / $r3 MB (baseline $r0 MB)"
+fi
 fi
 
 echo
