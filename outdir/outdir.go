@@ -515,6 +515,11 @@ func acquire(path, out string, stderr io.Writer) (*lock, error) {
 			busy = true
 		}
 		if busy {
+			// The holder records itself just after it locks: give it a moment, so that the message names it.
+			for i := 0; i < 50 && prev.PID == 0; i++ {
+				time.Sleep(10 * time.Millisecond)
+				prev = readHolder(f)
+			}
 			f.Close()
 			return nil, exitcode.Errorf(exitcode.Output, "output %s is in use by another orcaprep run (%s); wait for it to finish, or, if that process is gone, remove %s", out, prev, path)
 		}
