@@ -13,6 +13,14 @@ const (
 	ImEnd   = "<|im_end|>"
 )
 
+// JinjaTemplate is Axolotl's chatml.jinja (src/axolotl/utils/chat_templates/templates/chatml.jinja at commit
+// 067b021) byte for byte, without the file's final newline; the line breaks inside its string literals are real
+// newlines there too. It is the chat_template of OUT/tokenizer; rendered with add_generation_prompt=false it gives
+// exactly the chatml style's text.
+const JinjaTemplate = "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}" +
+	"{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}" +
+	"{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+
 // Style names a rendering.
 type Style string
 

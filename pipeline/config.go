@@ -9,11 +9,14 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
+	"strings"
 
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/filter"
+	"github.com/orcaprep/orcaprep/hub"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/shard"
 	"go.yaml.in/yaml/v3"
@@ -177,6 +180,14 @@ func (c *Config) Validate() error {
 	if _, err := chatml.ParseStyle(c.ChatML.Style); err != nil {
 		return bad("chatml.style: %v", err)
 	}
+	if c.Format == FormatMessages && c.ChatML.Style == string(chatml.StyleOpenOrca2023) {
+		// Axolotl's chat_template tokenizes the whole conversation at once, without BOS, and trains the turn's
+		// end token; the 2023 loader put a BOS first, tokenized the response on its own (its own dummy prefix)
+		// and ended it with </s>. No messages stanza reproduces those ids, so refuse rather than train others.
+		return bad("format messages cannot carry chatml.style openorca-2023: Axolotl's chat_template would tokenize " +
+			"the conversation as ChatML (no <s>, response not tokenized on its own, <|im_end|> instead of </s>); " +
+			"use --format tokenized or packed for the 2023 loader's exact ids and labels, or chatml.style: chatml for messages")
+	}
 	if _, err := shard.ParseCompression(c.Output.Compression); err != nil {
 		return bad("output.compression: %v", err)
 	}
@@ -213,6 +224,47 @@ func (c *Config) Canonical() (json.RawMessage, string) {
 	b = b[:len(b)-1]           // the newline the encoder adds
 	sum := sha256.Sum256(b)
 	return b, hex.EncodeToString(sum[:])
+}
+
+// checkFilesSelected fails when select.files matches none of the input names: every row would be ledgered
+// not_selected and the run would write nothing, so this is a configuration mistake, reported before any work.
+func (c *Config) checkFilesSelected(names []string) error {
+	if len(c.Select.Files) == 0 || len(names) == 0 {
+		return nil
+	}
+	for _, n := range names {
+		if c.fileSelected(n) {
+			return nil
+		}
+	}
+	return exitcode.Errorf(exitcode.Usage, "select.files %q matches none of the inputs (%s): every row would be dropped as not_selected; "+
+		"rename the input to match, or change select.files (an empty list selects every file)",
+		c.Select.Files, strings.Join(names, ", "))
+}
+
+// inputNames are the file names of the configured inputs when they are known without listing a directory,
+// expanding a glob or downloading (hf:// references are named by their path), so that checkFilesSelected can
+// run before a download; nil when some input is a glob or a directory.
+func inputNames(inputs []string) []string {
+	var names []string
+	for _, in := range inputs {
+		switch {
+		case hub.IsRef(in):
+			r, err := hub.ParseRef(in)
+			if err != nil || r.Path == "" {
+				return nil
+			}
+			names = append(names, path.Base(r.Path))
+		case strings.ContainsAny(in, "*?["):
+			return nil
+		default:
+			if st, err := os.Stat(in); err == nil && st.IsDir() {
+				return nil
+			}
+			names = append(names, filepath.Base(in))
+		}
+	}
+	return names
 }
 
 func (c *Config) fileSelected(base string) bool {

@@ -24,11 +24,13 @@ type Manifest struct {
 	Shards       []shard.Info    `json:"shards"`
 	Rejected     []shard.Info    `json:"rejected"`
 	// Index mirrors Shards file for file (token formats): which sample ids each row holds.
-	Index       []shard.Info   `json:"index,omitempty"`
-	Tokenizer   *TokenizerInfo `json:"tokenizer,omitempty"`
-	SequenceLen int            `json:"sequence_len,omitempty"`
-	RowsRead    int64          `json:"rows_read"`
-	RowsKept    int64          `json:"rows_kept"`
+	Index     []shard.Info   `json:"index,omitempty"`
+	Tokenizer *TokenizerInfo `json:"tokenizer,omitempty"`
+	// TokenizerDir is OUT/tokenizer, written whenever a tokenizer is configured (any format).
+	TokenizerDir *TokenizerDir `json:"tokenizer_dir,omitempty"`
+	SequenceLen  int           `json:"sequence_len,omitempty"`
+	RowsRead     int64         `json:"rows_read"`
+	RowsKept     int64         `json:"rows_kept"`
 }
 
 // Stats is OUT/stats.json (see the stats package). Timing is the only part that varies between runs.
@@ -70,10 +72,13 @@ func (r *runner) finish(ctx context.Context, o Options, start time.Time) (*Resul
 		Inputs: r.inputs, Shards: nonNil(shards), Rejected: nonNil(rejected),
 		RowsRead: r.ledger.RowsRead, RowsKept: r.ledger.RowsKept,
 	}
+	m.Tokenizer = r.tokInfo
 	if r.index != nil {
 		m.Index = nonNil(index)
-		m.Tokenizer = r.tokInfo
 		m.SequenceLen = r.cfg.Packing.SequenceLen
+	}
+	if m.TokenizerDir, err = r.writeTokenizerDir(); err != nil {
+		return nil, err
 	}
 	el := time.Since(start).Seconds()
 	dist := r.collect.Result()
@@ -96,7 +101,7 @@ func (r *runner) finish(ctx context.Context, o Options, start time.Time) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(axo, []byte(axolotlYAML(r.cfg, outAbs, m.Shards, r.tokInfo))); err != nil {
+	if err := writeFileAtomic(axo, []byte(axolotlYAML(r.cfg, outAbs, m))); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -80,6 +80,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.NumCPU()
 	}
+	if err := cfg.checkFilesSelected(inputNames(cfg.Inputs)); err != nil { // before any download
+		return nil, err
+	}
 	defer func() {
 		// Whatever step noticed the interrupt, and however it wrapped it, the run was interrupted.
 		if err != nil && ctx.Err() != nil {
@@ -94,6 +97,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	defer st.close()
 	inputs, err := expandInputs(ctx, cfg.Inputs, o.Resolve)
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.checkFilesSelected(inputBaseNames(inputs)); err != nil {
 		return nil, err
 	}
 	// Open every file before any work, so a bad schema in the last file fails in a second, not after an hour.
@@ -135,6 +141,10 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return nil, err
 		}
 	}
+	tokFiles, tokScheme, err := tokenizerFiles(&cfg, tok) // OUT/tokenizer, built now so a failure costs nothing
+	if err != nil {
+		return nil, err
+	}
 	pauseAt(ctx, PhaseOpen)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -145,6 +155,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	defer r.abort() // a no-op once finish closed the writers
+	r.tokFiles, r.tokScheme = tokFiles, tokScheme
 	bar := progress.New(o.Stderr, o.Progress, "orcaprep run", totalRows, progress.Rows)
 	defer bar.Stop() // ends the bar's line on every path, so no message is glued to it
 	r.bar = bar
@@ -162,6 +173,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	if err := r.ledger.Check(); err != nil {
 		return nil, exitcode.With(exitcode.Integrity, err)
+	}
+	if err := checkKeptRows(r.ledger); err != nil {
+		return nil, err
 	}
 	if res, err = r.finish(ctx, o, start); err != nil {
 		return nil, err
@@ -241,11 +255,13 @@ type runner struct {
 	pool    chan *batch
 	rejLine []byte
 	// token formats
-	tok     *tokenizer.Tokenizer
-	tokInfo *TokenizerInfo
-	index   *shard.Writer
-	idxLine []byte
-	packer  *packer
+	tok       *tokenizer.Tokenizer
+	tokInfo   *TokenizerInfo
+	tokFiles  []tokenizer.HFFile // OUT/tokenizer (tokenizer_dir.go)
+	tokScheme Tokenization
+	index     *shard.Writer
+	idxLine   []byte
+	packer    *packer
 	// curation
 	filters *filter.Chain
 	dedupe  *dedupe.Index

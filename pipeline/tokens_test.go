@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -288,5 +289,115 @@ func TestJSONFilesAreNotHTMLEscaped(t *testing.T) {
 	json.Compact(&compact, m.Config)
 	if sum := sha256.Sum256(compact.Bytes()); hex.EncodeToString(sum[:]) != m.ConfigSHA256 {
 		t.Fatal("config_sha256 is not the hash of the recorded config")
+	}
+}
+
+// OUT/tokenizer is written for every format when a tokenizer is configured, listed in the manifest with
+// checksums, and loads back as the same tokenizer; axolotl.yaml points at it and adds no tokens.
+func TestTokenizerDirForEveryFormat(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(60), 30)
+	for _, format := range Formats {
+		for _, style := range []string{"chatml", "openorca-2023"} {
+			if format == FormatMessages && style == "openorca-2023" {
+				continue // refused by Validate
+			}
+			cfg := tokenCfg(t, in, filepath.Join(dir, format+"-"+style), format, style)
+			res, err := runOnce(t, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			td := res.Manifest.TokenizerDir
+			if td == nil || len(td.Files) != 4 || td.Tokenization.AddBOS != (style == "openorca-2023") {
+				t.Fatalf("%s/%s: tokenizer_dir %+v", format, style, td)
+			}
+			for _, f := range td.Files {
+				b, err := os.ReadFile(filepath.Join(cfg.Out, f.Path))
+				if err != nil || int64(len(b)) != f.Bytes || fmt.Sprintf("%x", sha256.Sum256(b)) != f.SHA256 {
+					t.Fatalf("%s: %v", f.Path, err)
+				}
+			}
+			back, err := tokenizer.Load(filepath.Join(cfg.Out, "tokenizer", "tokenizer.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s, id := range res.Manifest.Tokenizer.AddedTokens {
+				if got, _ := back.TokenID(s); got != id {
+					t.Fatalf("%s: %s is %d in OUT/tokenizer, %d in the manifest", format, s, got, id)
+				}
+			}
+			y, _ := os.ReadFile(filepath.Join(cfg.Out, "axolotl.yaml"))
+			var doc struct {
+				TokenizerConfig string         `yaml:"tokenizer_config"`
+				Legacy          bool           `yaml:"tokenizer_legacy"`
+				Tokens          []string       `yaml:"tokens"`
+				Special         map[string]any `yaml:"special_tokens"`
+				Datasets        []any          `yaml:"datasets"`
+				Attn            string         `yaml:"attn_implementation"`
+				Flash           *bool          `yaml:"flash_attention"`
+			}
+			if err := yaml.Unmarshal(y, &doc); err != nil {
+				t.Fatal(err)
+			}
+			abs, _ := filepath.Abs(filepath.Join(cfg.Out, "tokenizer"))
+			if doc.TokenizerConfig != abs || !doc.Legacy || doc.Tokens != nil || doc.Special != nil || doc.Flash != nil {
+				t.Fatalf("%s/%s: axolotl.yaml %+v\n%s", format, style, doc, y)
+			}
+			if (format == FormatText) != (doc.Datasets == nil) || (format != FormatText && doc.Attn != "flash_attention_2") {
+				t.Fatalf("%s: datasets %v, attention %q", format, doc.Datasets, doc.Attn)
+			}
+		}
+	}
+	// Without a tokenizer: no OUT/tokenizer; messages lets Axolotl add the ChatML tokens itself.
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out, cfg.Format = []string{in}, filepath.Join(dir, "plain"), FormatMessages
+	res, err := runOnce(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, "tokenizer")); !os.IsNotExist(err) || res.Manifest.TokenizerDir != nil {
+		t.Fatal("OUT/tokenizer written without a tokenizer")
+	}
+	y, _ := os.ReadFile(filepath.Join(cfg.Out, "axolotl.yaml"))
+	if !strings.Contains(string(y), "tokens: [\"<|im_start|>\", \"<|im_end|>\"]") || strings.Contains(string(y), "\ntokenizer_config:") {
+		t.Fatalf("messages without tokenizer:\n%s", y)
+	}
+}
+
+// A tokenizer.json input: OUT/tokenizer has no tokenizer.model, and its tokenizer.json (written from what was
+// loaded) encodes the shards' samples the same way.
+func TestTokenizerDirFromTokenizerJSON(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	writeParquet(t, in, genRows(40), 20)
+	cfg := tokenCfg(t, in, filepath.Join(dir, "out"), FormatTokenized, "openorca-2023")
+	cfg.Tokenizer.Path = "../testdata/tokenizer/tiny_tokenizer.json"
+	res, err := runOnce(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range res.Manifest.TokenizerDir.Files {
+		names = append(names, f.Path)
+	}
+	if !slices.Equal(names, []string{"tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "tokenizer/special_tokens_map.json"}) {
+		t.Fatal(names)
+	}
+	orig, err := tokenizer.Load(cfg.Tokenizer.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig.AddTokens(cfg.Tokenizer.AddedTokens...)
+	back, err := tokenizer.Load(filepath.Join(cfg.Out, "tokenizer", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1, e2 := orig.NewEncoder(), back.NewEncoder()
+	for _, r := range genRows(40) {
+		s := *r.Question + " " + *r.Response + "<|im_end|>\n  x"
+		if a, b := e1.Encode(s), e2.Encode(s); !slices.Equal(a, b) {
+			t.Fatalf("%q: %v vs %v", s, a, b)
+		}
 	}
 }

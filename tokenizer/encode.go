@@ -138,6 +138,9 @@ func (e *Encoder) AppendEncodeRaw(dst []int32, text string) []int32 {
 func (e *Encoder) appendPiece(dst []int32, text string, first bool) []int32 {
 	t := e.t
 	prefix := t.addPrefix && (first || !t.firstOnly)
+	if prefix && t.metaspace && (strings.HasPrefix(text, " ") || strings.HasPrefix(text, wsMark)) {
+		prefix = false
+	}
 	if !t.cacheExact || e.noSegment || t.collapseWS {
 		n := e.normalize(e.norm[:0], text, prefix)
 		e.norm = n

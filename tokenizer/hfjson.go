@@ -64,6 +64,7 @@ func loadHFJSON(data []byte) (*Tokenizer, error) {
 		return nil, errors.New("tokenizer.json: empty model.vocab")
 	}
 	t := newTokenizer()
+	t.format, t.nBase = FormatHFJSON, len(f.Model.Vocab)
 	t.byteFB = f.Model.ByteFallback
 	if err := t.hfWhitespace(f.Normalizer, f.PreTokenizer); err != nil {
 		return nil, err
@@ -212,6 +213,8 @@ func (t *Tokenizer) hfWhitespace(norm, pre *hfNormalizer) error {
 			return errors.New("tokenizer.json: both a Replace normalizer and a Metaspace pre-tokenizer")
 		}
 		replaced = true
+		// Metaspace adds its '▁' only to text that does not start with one already (after ' ' → '▁').
+		t.metaspace = true
 		switch pre.PrependScheme {
 		case "always":
 			t.addPrefix = true

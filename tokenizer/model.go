@@ -42,6 +42,8 @@ type merge struct {
 // calls it is immutable and safe for concurrent use; encode through per-goroutine Encoders.
 type Tokenizer struct {
 	source string // file it was loaded from, for messages
+	format string // FormatSentencePiece or FormatHFJSON
+	nBase  int    // ids below nBase are the model's vocabulary; the rest were appended as added tokens
 
 	pieces []string
 	kinds  []kind
@@ -60,6 +62,7 @@ type Tokenizer struct {
 	bos, eos   int32
 	addPrefix  bool // SentencePiece add_dummy_prefix / HF Prepend("▁")
 	firstOnly  bool // dummy prefix only on the first piece of a text (HF Metaspace prepend_scheme "first")
+	metaspace  bool // HF Metaspace: no dummy prefix on a piece that already starts with ' ' or '▁'
 	collapseWS bool // SentencePiece remove_extra_whitespaces
 
 	userDefined []string // frozen SentencePiece USER_DEFINED pieces, longest first
@@ -98,6 +101,18 @@ func Load(path string) (*Tokenizer, error) {
 	t.source = path
 	return t, nil
 }
+
+// File formats a Tokenizer can be loaded from (Tokenizer.Format).
+const (
+	FormatSentencePiece = "sentencepiece"  // a SentencePiece tokenizer.model
+	FormatHFJSON        = "tokenizer.json" // a Hugging Face tokenizer.json
+)
+
+// Source is the file the tokenizer was loaded from ("" when parsed from memory).
+func (t *Tokenizer) Source() string { return t.source }
+
+// Format says which kind of file the tokenizer was loaded from: FormatSentencePiece or FormatHFJSON.
+func (t *Tokenizer) Format() string { return t.format }
 
 // LoadSentencePiece parses a SentencePiece ModelProto from memory (no added_tokens.json lookup).
 func LoadSentencePiece(data []byte) (*Tokenizer, error) { return loadSPM(data) }
@@ -222,6 +237,7 @@ func loadSPM(data []byte) (*Tokenizer, error) {
 	}
 
 	t := newTokenizer()
+	t.format, t.nBase = FormatSentencePiece, len(pieces)
 	t.addPrefix, t.collapseWS, t.byteFB = addDummy, removeExtra, byteFallback
 	for i, p := range pieces {
 		switch p.typ {
@@ -563,6 +579,22 @@ func (t *Tokenizer) IsSpecial(id int32) bool {
 // space is removed at the start and after every special token. Ids out of range are skipped. Unlike SentencePiece's
 // DecodeIds it keeps "<s>"/"</s>" as text and does not print "<unk>" as " ⁇ ", so that Decode(Encode(s)) == s.
 func (t *Tokenizer) Decode(ids []int32) string {
+	return t.decode(ids, t.addPrefix, t.firstOnly)
+}
+
+// DecodeAs decodes ids as Decode would for a tokenizer with the given dummy-prefix scheme (Prefix*), whatever t's
+// own: the text a tokenizer of that scheme was given. Validation uses it to test whether t gives such ids back.
+func (t *Tokenizer) DecodeAs(ids []int32, scheme string) string {
+	switch scheme {
+	case PrefixNone:
+		return t.decode(ids, false, false)
+	case PrefixMetaspaceFirst:
+		return t.decode(ids, true, true)
+	}
+	return t.decode(ids, true, false)
+}
+
+func (t *Tokenizer) decode(ids []int32, addPrefix, firstOnly bool) string {
 	var b strings.Builder
 	start := true // at the start of a piece that Encode gave a dummy prefix
 	for _, id := range ids {
@@ -573,12 +605,12 @@ func (t *Tokenizer) Decode(ids []int32) string {
 		switch t.kinds[id] {
 		case kindControl, kindUnknown, kindAdded:
 			b.WriteString(p)
-			start = !t.firstOnly
+			start = !firstOnly
 			continue
 		case kindByte:
 			b.WriteByte(byteOfPiece(p))
 		default:
-			if start && t.addPrefix {
+			if start && addPrefix {
 				p = strings.TrimPrefix(p, wsMark)
 			}
 			b.WriteString(strings.ReplaceAll(p, wsMark, " "))

@@ -83,9 +83,13 @@ type manifest struct {
 	RowsRead     *int64          `json:"rows_read"`
 	RowsKept     *int64          `json:"rows_kept"`
 	Tokenizer    *struct {
-		VocabSize int `json:"vocab_size"`
+		VocabSize   int              `json:"vocab_size"`
+		BOS         *int32           `json:"bos"`
+		EOS         *int32           `json:"eos"`
+		AddedTokens map[string]int32 `json:"added_tokens"`
 	} `json:"tokenizer"`
-	SequenceLen int `json:"sequence_len"`
+	TokenizerDir *tokenizerDir `json:"tokenizer_dir"`
+	SequenceLen  int           `json:"sequence_len"`
 }
 
 func (m *manifest) tokenFormat() bool { return m.Format == FormatTokenized || m.Format == FormatPacked }
@@ -186,6 +190,7 @@ type checker struct {
 	ids      map[uint64]struct{} // xxh3 of every sample id seen, to catch a sample written twice
 	dups     int64
 	firstDup string
+	tc       *tokCheck // OUT/tokenizer re-encoding (tokenizer.go); nil without a tokenizer directory
 }
 
 func (v *checker) problem(file string, line int64, format string, a ...any) {
@@ -221,7 +226,13 @@ func (v *checker) run() error {
 			listed[in.Path] = true
 		}
 	}
+	if m.TokenizerDir != nil {
+		for _, f := range m.TokenizerDir.Files {
+			listed[f.Path] = true
+		}
+	}
 	v.strayFiles(listed)
+	v.tokenizerDir()
 
 	if m.tokenFormat() && len(m.Index) != len(m.Shards) {
 		v.problem("manifest.json", 0, "index lists %d files but shards %d: index/ must mirror data/ file for file", len(m.Index), len(m.Shards))
@@ -256,6 +267,7 @@ func (v *checker) run() error {
 		}
 	}
 	v.ledger(rejectedRows)
+	v.axolotlPaths()
 	return nil
 }
 
@@ -265,10 +277,11 @@ func safePath(p, dir string) bool {
 	return strings.HasPrefix(p, dir+"/") && filepath.IsLocal(filepath.FromSlash(p)) && path.Clean(p) == p
 }
 
-// strayFiles reports files in data/, index/ and rejected/ that the manifest does not list: a glob in a
-// trainer config would pick them up (a leftover temp file, a shard from an older run).
+// strayFiles reports files in data/, index/, rejected/ and tokenizer/ that the manifest does not list: a glob in
+// a trainer config would pick them up (a leftover temp file, a shard from an older run), and a loader reads every
+// file of a tokenizer directory.
 func (v *checker) strayFiles(listed map[string]bool) {
-	for _, d := range []string{"data", "index", "rejected"} {
+	for _, d := range []string{"data", "index", "rejected", "tokenizer"} {
 		ents, err := os.ReadDir(filepath.Join(v.dir, d))
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
@@ -428,6 +441,9 @@ func (v *checker) dataLine(file string, lineNo int64, line []byte, tr *tokenRow,
 		probs, samples := checkTokenRow(tr, lim)
 		for _, p := range probs {
 			v.problem(file, lineNo, "%s", p)
+		}
+		if len(probs) == 0 && v.tc != nil {
+			v.reencode(file, lineNo, tr)
 		}
 		v.rep.Tokens += int64(len(tr.inputIDs))
 		return samples
@@ -640,6 +656,15 @@ func (v *checker) summary() string {
 	}
 	if r.DuplicateIDs > 0 {
 		s += fmt.Sprintf(" (%d repeat an earlier sample's id)", r.DuplicateIDs)
+	}
+	if v.m.TokenizerDir != nil {
+		s += "; OUT/tokenizer matches the manifest"
+		if tc := v.tc; tc != nil {
+			s += fmt.Sprintf(" and re-encodes %d sampled samples to the shard ids", tc.checked)
+			if tc.skipped > 0 {
+				s += fmt.Sprintf(" (%d skipped: not valid UTF-8 as text)", tc.skipped)
+			}
+		}
 	}
 	s += fmt.Sprintf("; checksums match; ledger adds up (%d read = %d kept + %d dropped)", *v.m.RowsRead, *v.m.RowsKept, *v.m.RowsRead-*v.m.RowsKept)
 	return s

@@ -252,6 +252,17 @@ func (f *fixture) write(t *testing.T) string {
 		f.editManifest(m)
 	}
 	writeJSON(t, filepath.Join(dir, "manifest.json"), m)
+	// axolotl.yaml as a run writes it: absolute dataset paths (none for text, not a training format).
+	axo := "sequence_len: 16384\n"
+	if f.format != FormatText {
+		axo += "datasets:\n"
+		for _, s := range shards {
+			axo += fmt.Sprintf("  - path: %s\n    ds_type: json\n", filepath.Join(dir, s.Path))
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "axolotl.yaml"), []byte(axo), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if f.afterWrite != nil {
 		f.afterWrite(dir)
 	}
