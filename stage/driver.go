@@ -87,6 +87,8 @@ func (r *Run) Progress() {
 
 // Printf writes a message line to Stderr, if any.
 func (r *Run) Printf(format string, a ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.Stderr != nil {
 		fmt.Fprintf(r.Stderr, "orcaprep: "+format+"\n", a...)
 	}

@@ -195,11 +195,11 @@ func RunTask(ctx context.Context, o TaskOptions) error {
 	}
 	err = runTask(ctx, w, p, o, idx, count, stderr)
 	if err != nil {
-		code := exitcode.Code(err)
-		if ctx.Err() != nil && code == exitcode.Failure {
-			code = exitcode.Canceled
+		code, msg := exitcode.Code(err), err.Error()
+		if ctx.Err() != nil {
+			code, msg = exitcode.Canceled, "interrupted by a signal (scancel, a time limit, preemption or Ctrl-C)"
 		}
-		if ferr := w.writeFailure(Failure{Stage: o.Stage, Task: idx, ExitCode: code, Error: err.Error(), Host: hostname(), Time: time.Now().UTC()}); ferr != nil {
+		if ferr := w.writeFailure(Failure{Stage: o.Stage, Task: idx, ExitCode: code, Error: msg, Host: hostname(), Time: time.Now().UTC()}); ferr != nil {
 			fmt.Fprintf(stderr, "orcaprep %s: could not record the failure: %v\n", o.Stage, ferr)
 		}
 		return err
