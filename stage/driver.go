@@ -124,7 +124,7 @@ func Drive(ctx context.Context, o DriveOptions) (*Plan, error) {
 		return nil, exitcode.Errorf(exitcode.Usage, "work %s: %w", o.Work, err)
 	}
 	w := Work{Dir: dir}
-	p, err := planOrReuse(ctx, w, o)
+	p, err := PlanWork(ctx, w, o.Spec, o.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +153,11 @@ func Drive(ctx context.Context, o DriveOptions) (*Plan, error) {
 	return p, Outcome(w, p)
 }
 
-func planOrReuse(ctx context.Context, w Work, o DriveOptions) (*Plan, error) {
-	q, err := MakePlan(ctx, o.Spec)
+// PlanWork makes the plan of spec and saves it as WORK/plan.json, running body's Plan hook first; when the work
+// directory already has a plan, it returns that one if it matches spec (same version, tasks, output, recipe and
+// input fingerprints) and refuses it otherwise (exit code 2).
+func PlanWork(ctx context.Context, w Work, spec Spec, body Body) (*Plan, error) {
+	q, err := MakePlan(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +169,8 @@ func planOrReuse(ctx context.Context, w Work, o DriveOptions) (*Plan, error) {
 		}
 		return saved, nil
 	case errors.Is(err, ErrNoPlan):
-		if o.Body != nil {
-			if err := o.Body.Plan(ctx, q); err != nil {
+		if body != nil {
+			if err := body.Plan(ctx, q); err != nil {
 				return nil, err
 			}
 		}

@@ -164,6 +164,7 @@ func (l *Local) runTask(ctx context.Context, r *Run, cmd []string, stage string,
 	if _, ok := err.(*exec.ExitError); !ok {
 		return false, exitcode.Errorf(exitcode.Failure, "%s task %d: %w", stage, task, err)
 	}
+	r.Printf("%s task %d failed (%v); its log: %s", stage, task, err, logPath)
 	return false, nil
 }
 
