@@ -294,18 +294,14 @@ func (s *Slurm) Execute(ctx context.Context, r *Run, pending []Pending) error {
 			return exitcode.Errorf(exitcode.Output, "create %s: %w", d, err)
 		}
 	}
-	// Jobs of an earlier submission (the driver was interrupted, or another one is running): wait for them,
-	// then submit only what they did not do.
+	// Jobs of an earlier submission (its driver was interrupted, or is still running elsewhere): wait for them
+	// and report their outcome as that driver would have, submitting nothing. A re-run after that resubmits
+	// what they did not do; never two submissions of the same work directory at once.
 	if ids, err := s.queued(ctx, r.Work); err != nil {
 		return exitcode.Errorf(exitcode.Failure, "--executor slurm: %w", err)
 	} else if len(ids) > 0 {
-		r.Printf("%d job(s) of an earlier submission for %s are still queued (%s); waiting for them", len(ids), r.Work.Dir, strings.Join(ids, ","))
-		if err := s.wait(ctx, r); err != nil {
-			return err
-		}
-		if pending = r.Pending(); len(pending) == 0 {
-			return nil
-		}
+		r.Printf("%d job(s) of an earlier submission for %s are still queued (%s); waiting for them instead of submitting", len(ids), r.Work.Dir, strings.Join(ids, ","))
+		return s.wait(ctx, r)
 	}
 	maxArray, err := s.maxArraySize(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,12 +27,13 @@ func TestSlurmArraysKillOneTaskAndResubmitOnlyIt(t *testing.T) {
 	work, out := filepath.Join(f.dir, "work"), filepath.Join(f.dir, "out")
 	os.MkdirAll(work, 0o755)
 	os.WriteFile(filepath.Join(work, "block-map-5"), nil, 0o644)
-	var log strings.Builder
+	var log lockedBuilder
 	opts := DriveOptions{Work: work, Spec: testSpec(t, 6, out, f.paths...), Body: idsBody{},
 		Executor: &Slurm{Command: helperCommand(t)}, Stderr: &log, Poll: 200 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := Drive(context.Background(), opts)
+		_, err := Drive(ctx, opts)
 		errc <- err
 	}()
 	w := Work{Dir: work}
@@ -52,6 +54,23 @@ func TestSlurmArraysKillOneTaskAndResubmitOnlyIt(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Interrupt the driver: the jobs keep running. A second driver on the same command finds them queued,
+	// waits for them, submits nothing, and reports their outcome.
+	cancel()
+	if err := <-errc; err != context.Canceled {
+		t.Fatalf("interrupted driver: %v", err)
+	}
+	if !strings.Contains(log.String(), "the jobs keep running") {
+		t.Fatalf("no detach message:\n%s", log.String())
+	}
+	log.Reset()
+	go func() {
+		_, err := Drive(context.Background(), opts)
+		errc <- err
+	}()
+	for !strings.Contains(logString(&log), "still queued") {
+		time.Sleep(50 * time.Millisecond)
+	}
 	subs := submissions(t, work)
 	if len(subs) != 6 || !strings.Contains(subs[1], "stage=map offset=4 array=0-1 ") {
 		t.Fatalf("first submission:\n%s", strings.Join(subs, "\n"))
@@ -69,7 +88,9 @@ func TestSlurmArraysKillOneTaskAndResubmitOnlyIt(t *testing.T) {
 	if exitcode.Code(err) != exitcode.Canceled || !strings.Contains(err.Error(), "map task 5 failed") || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("run after scancel: %v", err)
 	}
-	t.Logf("run after scancel: %v\n%s", err, log.String())
+	if subs2 := submissions(t, work); len(subs2) != len(subs) {
+		t.Fatalf("the second driver submitted jobs while the first submission was queued:\n%s", strings.Join(subs2, "\n"))
+	}
 	if _, serr := os.Stat(out); !os.IsNotExist(serr) {
 		t.Fatal("a failed run created OUT")
 	}
@@ -110,3 +131,29 @@ func submissions(t *testing.T, work string) []string {
 	}
 	return lines
 }
+
+// lockedBuilder is a strings.Builder safe for a driver writing while the test reads.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuilder) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
+}
+
+func logString(l *lockedBuilder) string { return l.String() }
