@@ -11,6 +11,7 @@ import (
 
 	"github.com/orcaprep/orcaprep/internal/slurmtest"
 	"github.com/orcaprep/orcaprep/synth"
+	"go.yaml.in/yaml/v3"
 )
 
 // The test binary doubles as the orcaprep binary for the stage tasks that executors start
@@ -151,4 +152,71 @@ func TestStagedSlurmMatchesRun(t *testing.T) {
 	if again, _ := os.ReadFile(filepath.Join(work, "slurm", "submissions.log")); !bytes.Equal(again, log) {
 		t.Fatalf("a complete run submitted again:\n%s", again)
 	}
+}
+
+// TestKubernetesManifestCommands runs the commands of configs/kubernetes/orcaprep-indexed-jobs.yaml in order, each
+// Indexed Job once per JOB_COMPLETION_INDEX as Kubernetes would, with the manifest's paths mapped to temp dirs
+// and its recipe to the sample, and checks the result against `orcaprep run`.
+func TestKubernetesManifestCommands(t *testing.T) {
+	raw, err := os.ReadFile("../../configs/kubernetes/orcaprep-indexed-jobs.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type job struct {
+		Metadata struct{ Name string }
+		Spec     struct {
+			CompletionMode string `yaml:"completionMode"`
+			Completions    int
+			Template       struct {
+				Spec struct {
+					Containers []struct{ Command []string }
+				}
+			}
+		}
+	}
+	dir := t.TempDir()
+	sample, _ := filepath.Abs("../../configs/sample.yaml")
+	repo, _ := filepath.Abs("../..")
+	t.Chdir(repo) // the sample config names its input relative to the repository
+	ref := filepath.Join(dir, "run")
+	runCLI(t, "run", "-q", "-c", sample, "-o", ref)
+	mapPath := strings.NewReplacer("/data/configs/llongorca-7b-16k.yaml", sample, "/data/out/llongorca-16k", filepath.Join(dir, "out"),
+		"/work/llongorca-16k", filepath.Join(dir, "work"))
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var names []string
+	for {
+		var j job
+		if err := dec.Decode(&j); err != nil {
+			break
+		}
+		names = append(names, j.Metadata.Name)
+		cmd := j.Spec.Template.Spec.Containers[0].Command
+		if cmd[0] != "orcaprep" {
+			t.Fatalf("%s runs %q", j.Metadata.Name, cmd[0])
+		}
+		var args []string
+		for _, a := range cmd[1:] {
+			if a == "64" {
+				a = "3" // the plan's --tasks; the Indexed Jobs' completions follow it
+			}
+			args = append(args, mapPath.Replace(a))
+		}
+		n := 1
+		if j.Spec.CompletionMode == "Indexed" {
+			if j.Spec.Completions != 64 {
+				t.Fatalf("%s: completions %d, plan --tasks 64", j.Metadata.Name, j.Spec.Completions)
+			}
+			n = 3
+		}
+		for i := 0; i < n; i++ {
+			if j.Spec.CompletionMode == "Indexed" {
+				t.Setenv("JOB_COMPLETION_INDEX", strconv.Itoa(i))
+			}
+			runCLI(t, args...)
+		}
+	}
+	if strings.Join(names, ",") != "orcaprep-plan,orcaprep-map,orcaprep-reduce,orcaprep-write,orcaprep-finalize" {
+		t.Fatalf("jobs %v", names)
+	}
+	sameOutput(t, "kubernetes", ref, filepath.Join(dir, "out"))
 }
