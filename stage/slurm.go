@@ -237,6 +237,10 @@ func (s *Slurm) submissions(r *Run, pending []Pending, maxArray int) ([]submissi
 	if err != nil {
 		return nil, err
 	}
+	// #SBATCH lines are split at white space, so the log paths in them cannot hold any.
+	if strings.ContainsAny(r.Work.Dir, " \t\n\r") {
+		return nil, exitcode.Errorf(exitcode.Usage, "--executor slurm: work directory %q contains white space, which #SBATCH --output cannot hold", r.Work.Dir)
+	}
 	var out []submission
 	var prev []int
 	for _, ps := range pending {
@@ -369,17 +373,23 @@ func (s *Slurm) cancel(r *Run, ids []string) {
 func (s *Slurm) wait(ctx context.Context, r *Run) error {
 	t := time.NewTicker(r.Poll)
 	defer t.Stop()
+	failures := 0
 	for {
 		r.Progress()
 		ids, err := s.queued(ctx, r.Work)
-		if err != nil {
-			if ctx.Err() != nil {
-				return s.detach(r, ctx.Err())
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return s.detach(r, ctx.Err())
+		case err != nil:
+			// slurmctld restarts and timeouts happen on busy clusters: give up only when it persists.
+			if failures++; failures >= 10 {
+				r.Printf("squeue keeps failing: %v", err)
+				return s.detach(r, exitcode.Errorf(exitcode.Failure, "--executor slurm: %w", err))
 			}
-			return exitcode.Errorf(exitcode.Failure, "--executor slurm: %w", err)
-		}
-		if len(ids) == 0 {
+		case len(ids) == 0:
 			return nil
+		default:
+			failures = 0
 		}
 		select {
 		case <-ctx.Done():
