@@ -103,14 +103,16 @@ func (b *stagedBody) Plan(ctx context.Context, p *stage.Plan) error {
 			return exitcode.Errorf(exitcode.Input, "input %s has no rows", in.Path)
 		}
 	}
-	var cfg Config
-	if err := json.Unmarshal(p.Recipe, &cfg); err != nil {
-		return fmt.Errorf("plan recipe: %w", err)
+	// As run does before any work: a non-empty OUT without --overwrite fails now, not after every task ran.
+	if ents, err := os.ReadDir(p.Out); err == nil && len(ents) > 0 && !p.Overwrite {
+		return exitcode.Errorf(exitcode.Output, "output directory %s is not empty; pass --overwrite to replace it", p.Out)
 	}
-	if _, _, err := b.tokenizer(ctx, &cfg); err != nil {
+	cfg, _, err := recipe(p)
+	if err != nil {
 		return err
 	}
-	return nil
+	_, _, err = b.tokenizer(ctx, cfg)
+	return err
 }
 
 // mapFormat heads a map task's rows.bin.
