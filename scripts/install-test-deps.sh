@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything orcaprep's tests need beyond Go, idempotently (each step does nothing when already done):
 #   - Debian: python3-sentencepiece + sentencepiece (the C++ reference tokenizer), chromium (HTML report
-#     screenshot test), zstd; needs root for apt-get, as on CI and the dev machines;
+#     screenshot test), zstd, slurmctld + slurmd + slurm-client (the staged run's one-node Slurm test; the
+#     test writes its own slurm.conf and starts/stops the daemons itself); needs root for apt-get, as on CI
+#     and the dev machines;
 #   - npm (scripts/node): DuckDB and arrow-rs (parquet-wasm) to write Parquet with other writers,
 #     Hugging Face's Jinja engine to render Axolotl's chatml.jinja as the ChatML reference, and the Hugging Face
 #     tokenizer libraries (`tokenizers`, the Rust library's binding, and transformers.js) that load OUT/tokenizer;
@@ -16,6 +18,9 @@ need_apt=()
 command -v spm_train >/dev/null 2>&1 || need_apt+=(sentencepiece)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+[ -x /usr/sbin/slurmctld ] || need_apt+=(slurmctld)
+[ -x /usr/sbin/slurmd ] || need_apt+=(slurmd)
+command -v sbatch >/dev/null 2>&1 || need_apt+=(slurm-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-test-deps: apt-get install ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

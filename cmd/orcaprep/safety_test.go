@@ -51,6 +51,10 @@ func orcaprepBinary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// Executor subprocesses of the staged-run tests run this test binary as orcaprep (see stagedEnv).
+	if os.Getenv("ORCAPREP_TEST_MAIN") == "1" {
+		os.Exit(execute(os.Args[1:]))
+	}
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
