@@ -2,6 +2,7 @@ package chatml
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/orcaprep/orcaprep/orca"
 )
@@ -78,40 +79,58 @@ func Messages(r *orca.Record, o Options) []Message {
 // AppendPrompt appends the part of the rendering that comes before the assistant's content — the
 // part a trainer masks out of the labels — and returns the extended buffer.
 func AppendPrompt(dst []byte, r *orca.Record, o Options) []byte {
+	return appendPrompt(dst, r, o, appendRaw)
+}
+
+// Appender appends one piece of a rendering (markup or content) to dst, transformed or not.
+type Appender func(dst []byte, piece string) []byte
+
+func appendRaw(dst []byte, s string) []byte { return append(dst, s...) }
+
+func appendPrompt(dst []byte, r *orca.Record, o Options, add Appender) []byte {
 	if HasSystem(r, o) {
-		dst = appendTurnStart(dst, "system")
-		dst = append(dst, r.SystemPrompt...)
-		dst = append(dst, ImEnd+"\n"...)
+		dst = add(dst, ImStart+"system\n")
+		dst = add(dst, r.SystemPrompt)
+		dst = add(dst, ImEnd+"\n")
 	}
-	dst = appendTurnStart(dst, "user")
-	dst = append(dst, r.Question...)
-	dst = append(dst, ImEnd+"\n"...)
-	return appendTurnStart(dst, "assistant")
+	dst = add(dst, ImStart+"user\n")
+	dst = add(dst, r.Question)
+	dst = add(dst, ImEnd+"\n")
+	return add(dst, ImStart+"assistant\n")
 }
 
 // AppendCompletion appends the trained part: the response, then "<|im_end|>\n" in chatml style.
 // In openorca-2023 style it is the bare response (the EOS token follows as an id, not as text).
 func AppendCompletion(dst []byte, r *orca.Record, o Options) []byte {
-	dst = append(dst, r.Response...)
+	return appendCompletion(dst, r, o, appendRaw)
+}
+
+func appendCompletion(dst []byte, r *orca.Record, o Options, add Appender) []byte {
+	dst = add(dst, r.Response)
 	if o.Style == StyleOpenOrca2023 {
 		return dst
 	}
-	return append(dst, ImEnd+"\n"...)
+	return add(dst, ImEnd+"\n")
 }
 
 // AppendText appends the full rendering, prompt then completion.
 func AppendText(dst []byte, r *orca.Record, o Options) []byte {
+	n := MarkupLen(r, o) + len(r.Question) + len(r.Response)
+	if HasSystem(r, o) {
+		n += len(r.SystemPrompt)
+	}
+	dst = slices.Grow(dst, n) // exact size: one allocation even for a 100 MB response
 	return AppendCompletion(AppendPrompt(dst, r, o), r, o)
+}
+
+// AppendTextWith appends the full rendering piece by piece through add — for instance JSON-escaping each
+// piece, so that a 100 MB response is never held both raw and escaped.
+func AppendTextWith(dst []byte, r *orca.Record, o Options, add Appender) []byte {
+	return appendCompletion(appendPrompt(dst, r, o, add), r, o, add)
 }
 
 // Text returns the full rendering as a string.
 func Text(r *orca.Record, o Options) string { return string(AppendText(nil, r, o)) }
-
-func appendTurnStart(dst []byte, role string) []byte {
-	dst = append(dst, ImStart...)
-	dst = append(dst, role...)
-	return append(dst, '\n')
-}
 
 // MarkupLen is the number of bytes (all ASCII) the rendering adds around the record's content, so that
 // len(Text) == MarkupLen + len(system_prompt if rendered) + len(question) + len(response) without rendering.

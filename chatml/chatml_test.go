@@ -75,6 +75,12 @@ func TestPromptPlusCompletionIsText(t *testing.T) {
 			if got := p + string(AppendCompletion(nil, r, o)); got != full {
 				t.Fatalf("%s/%s: prompt+completion %q != text %q", c.Name, st, got, full)
 			}
+			// Piece by piece through an appender (the pipeline JSON-escapes each piece) is the same text.
+			pieces := 0
+			with := AppendTextWith([]byte("x"), r, o, func(dst []byte, s string) []byte { pieces++; return append(dst, s...) })
+			if string(with) != "x"+full || pieces < 5 {
+				t.Fatalf("%s/%s: AppendTextWith %q (%d pieces) != text %q", c.Name, st, with, pieces, full)
+			}
 		}
 	}
 }

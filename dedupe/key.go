@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -36,7 +37,12 @@ var casers = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
 // and the whole hashed with XXH3-128. Pure and safe for concurrent use; ASCII rows do not allocate.
 func ExactKey(cfg ExactConfig, r *orca.Record) Key {
 	bp := keyBufPool.Get().(*[]byte)
-	buf := (*bp)[:0]
+	n := 0
+	for _, f := range cfg.Fields {
+		n += 4 + len(fieldValue(r, f))
+	}
+	// Normalizing rarely lengthens text: one allocation instead of doubling for a huge value.
+	buf := slices.Grow((*bp)[:0], n)
 	for _, f := range cfg.Fields {
 		// Reserve a 4-byte length prefix, fill it in after normalizing.
 		at := len(buf)
@@ -45,8 +51,10 @@ func ExactKey(cfg ExactConfig, r *orca.Record) Key {
 		binary.LittleEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
 	h := xxh3.Hash128(buf)
-	*bp = buf
-	keyBufPool.Put(bp)
+	if cap(buf) <= 1<<20 { // a huge value's buffer is not worth pinning in the pool
+		*bp = buf
+		keyBufPool.Put(bp)
+	}
 	var k Key
 	binary.BigEndian.PutUint64(k[:8], h.Hi)
 	binary.BigEndian.PutUint64(k[8:], h.Lo)

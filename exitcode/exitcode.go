@@ -12,7 +12,7 @@ const (
 	Failure   = 1   // an unexpected failure (a bug, or an error not classified below)
 	Usage     = 2   // bad flags, arguments or configuration
 	Input     = 3   // bad input data: missing, unreadable, corrupt or wrong-schema file
-	Output    = 4   // output problem: OUT is not empty (use --overwrite), disk full, permission denied
+	Output    = 4   // output problem: OUT locked by another run, not empty (use --overwrite), not orcaprep's, disk full, permission denied
 	Network   = 5   // network or Hub failure after retries, or a Hub refusal (401/403/404)
 	Integrity = 6   // verification failed: checksum mismatch, invalid shards, ledger does not add up
 	Canceled  = 130 // interrupted (Ctrl-C)
@@ -24,7 +24,8 @@ const Help = `Exit codes:
   1    unexpected failure (please report it)
   2    bad flags, arguments or configuration
   3    bad input data (missing, corrupt, truncated or wrong-schema Parquet, bad tokenizer file)
-  4    output problem (OUT not empty without --overwrite, cannot write)
+  4    output problem (OUT in use by another run, not empty without --overwrite, not an orcaprep
+       output, cannot write)
   5    network or Hugging Face Hub failure
   6    verification failed (checksum mismatch, invalid shards, ledger does not add up)
   130  interrupted`

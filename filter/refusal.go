@@ -3,6 +3,7 @@ package filter
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,6 +286,9 @@ func (m *refusalMatcher) build() {
 	}
 }
 
+// maxPooledBuf is the largest buffer a pool keeps: rare huge values must not stay pinned in memory.
+const maxPooledBuf = 1 << 20
+
 // bufPool holds normalization buffers so the keep path does not allocate.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -296,10 +300,14 @@ func (m *refusalMatcher) match(text, question string) (string, bool) {
 		return "", false
 	}
 	bp := bufPool.Get().(*[]byte)
-	buf := normalizeText((*bp)[:0], text)
+	// The normal form is never longer than the text: grow once rather than by doubling (a 100 MB response
+	// would otherwise allocate twice its size), and keep only ordinary buffers in the pool.
+	buf := normalizeText(slices.Grow((*bp)[:0], len(text)), text)
 	lit, ok := m.scan(buf, question)
-	*bp = buf
-	bufPool.Put(bp)
+	if cap(buf) <= maxPooledBuf {
+		*bp = buf
+		bufPool.Put(bp)
+	}
 	return lit, ok
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -170,11 +171,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// transportError classifies an error from hc.Do or a body read: cancellation by the caller is final,
-// everything else (refused, reset, timeout, EOF) is worth another attempt.
+// transportError classifies an error from hc.Do or a body read: cancellation by the caller is final, and so
+// is a failed name lookup (offline, or no DNS: retrying it only made the user wait 12–14 s for the same
+// answer); everything else (refused, reset, timeout, EOF) is worth another attempt.
 func transportError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return exitcode.Errorf(exitcode.Network, "%s: cannot resolve the host name %s: no network? With HF_HUB_OFFLINE=1 orcaprep uses the files already in the Hugging Face cache (fetch them beforehand with `orcaprep pull`); HF_ENDPOINT selects a reachable mirror", what, dns.Name)
 	}
 	return retryable(fmt.Errorf("%s: %w", what, err))
 }

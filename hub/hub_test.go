@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -706,5 +708,29 @@ func TestOneBadFileDoesNotStopTheOthers(t *testing.T) {
 	}
 	if strings.Join(paths, "|") != strings.Join(want, "|") {
 		t.Fatalf("printed %q, want %q", paths, want)
+	}
+}
+
+// A failed name lookup is not retried (it used to cost 12–14 s of backoff), and the message says what to do.
+func TestDNSFailureIsFinalAndSuggestsOffline(t *testing.T) {
+	var dials atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "huggingface.co", IsNotFound: true}}
+	}}
+	var stderr bytes.Buffer
+	o := Options{Endpoint: "https://huggingface.co", CacheDir: t.TempDir(), Progress: progress.Plain, Stderr: &stderr,
+		MaxAttempts: 5, RetryBase: time.Second, RetryMaxWait: time.Minute, HTTPClient: &http.Client{Transport: tr}}
+	_, err := Resolve(context.Background(), "hf://datasets/Open-Orca/OpenOrca/"+bigName, o)
+	if exitcode.Code(err) != exitcode.Network {
+		t.Fatalf("code %d: %v", exitcode.Code(err), err)
+	}
+	for _, want := range []string{"cannot resolve the host name huggingface.co: no network?", "HF_HUB_OFFLINE=1", "orcaprep pull"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("message lacks %q: %v", want, err)
+		}
+	}
+	if dials.Load() != 1 || strings.Contains(stderr.String(), "retrying") {
+		t.Fatalf("%d dials, stderr %q: a DNS failure must not be retried", dials.Load(), stderr.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // ErrSchema is wrapped by errors about a file whose columns do not match the OpenOrca schema.
@@ -63,6 +64,10 @@ func Open(path string, index int) (file *File, err error) {
 	if st.Size() == 0 {
 		return nil, fmt.Errorf("open %s: empty file (0 bytes), not Parquet", path)
 	}
+	dataEnd, err := checkFooter(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", path, err)
+	}
 	var pf *parquet.File
 	err = guard(func() error {
 		var oerr error
@@ -75,24 +80,66 @@ func Open(path string, index int) (file *File, err error) {
 	if err := checkSchema(pf.Schema()); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if dataEnd > 0 {
+		if err := checkPages(f, dataEnd, pf.Metadata(), Columns); err != nil {
+			return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", path, err)
+		}
+	}
 	return &File{Path: path, Index: index, Size: st.Size(), f: f, pf: pf}, nil
 }
 
-// checkSchema requires each OpenOrca column to exist as a flat BYTE_ARRAY (string) column.
+// checkSchema requires each OpenOrca column to exist as a flat string column: BYTE_ARRAY annotated STRING
+// (or UTF8, ENUM, JSON, which are UTF-8 text too). pyarrow, DuckDB, Polars, arrow-rs and parquet-go annotate
+// every string column; a BYTE_ARRAY without annotation is binary (DuckDB BLOB, Arrow binary), which the
+// OpenOrca schema does not have and whose bytes nothing promises to be text, so it is refused with a hint.
 func checkSchema(s *parquet.Schema) error {
 	for _, name := range Columns {
-		leaf, ok := s.Lookup(name)
-		if !ok {
+		var field parquet.Field
+		for _, f := range s.Fields() {
+			if f.Name() == name {
+				field = f
+				break
+			}
+		}
+		if field == nil {
 			return fmt.Errorf("%w: missing column %q (have %s)", ErrSchema, name, columnNames(s))
 		}
-		if leaf.MaxRepetitionLevel > 0 {
-			return fmt.Errorf("%w: column %q is repeated, want a plain string", ErrSchema, name)
+		if !field.Leaf() {
+			return fmt.Errorf("%w: column %q is a nested %s column, want a plain string", ErrSchema, name, nestedKind(field))
 		}
-		if k := leaf.Node.Type().Kind(); k != parquet.ByteArray {
-			return fmt.Errorf("%w: column %q has type %s, want a string (BYTE_ARRAY)", ErrSchema, name, leaf.Node.Type())
+		if field.Repeated() {
+			return fmt.Errorf("%w: column %q is repeated (a list of values per row), want a plain string", ErrSchema, name)
+		}
+		t := field.Type()
+		if t.Kind() != parquet.ByteArray {
+			return fmt.Errorf("%w: column %q has type %s, want a string (BYTE_ARRAY annotated STRING)", ErrSchema, name, t)
+		}
+		var lv format.LogicalTypeValue
+		if lt := t.LogicalType(); lt != nil {
+			lv = lt.Value
+		}
+		switch lv.(type) {
+		case nil:
+			return fmt.Errorf("%w: column %q is binary (BYTE_ARRAY without a STRING annotation, e.g. a DuckDB BLOB or Arrow binary column), want a string: write it as VARCHAR / utf8 (DuckDB: CAST(%s AS VARCHAR))", ErrSchema, name, name)
+		case *format.StringType, *format.EnumType, *format.JsonType:
+		default:
+			return fmt.Errorf("%w: column %q has type %s, want a string (BYTE_ARRAY annotated STRING)", ErrSchema, name, t)
 		}
 	}
 	return nil
+}
+
+// nestedKind names a group column's shape for error messages.
+func nestedKind(f parquet.Field) string {
+	if lt := f.Type().LogicalType(); lt != nil {
+		switch lt.Value.(type) {
+		case *format.ListType:
+			return "LIST"
+		case *format.MapType:
+			return "MAP"
+		}
+	}
+	return "STRUCT"
 }
 
 func columnNames(s *parquet.Schema) string {

@@ -18,6 +18,8 @@ type CLIOverrides struct {
 	SequenceLen int
 	Overwrite   bool
 	Quiet       bool
+	// Staged are the scale-out flags (--executor, --tasks, --work, …).
+	Staged StagedOptions
 	// Changed reports whether a flag was given on the command line.
 	Changed func(flag string) bool
 }
@@ -29,13 +31,33 @@ type CLIEnv struct {
 	Resolve        Resolver
 }
 
-// RunCLI loads the config (or defaults), applies flag overrides and runs.
+// RunCLI loads the config (or defaults), applies flag overrides and runs: in this process, or staged on an
+// executor when --executor is given.
 func RunCLI(ctx context.Context, configPath string, o CLIOverrides, env CLIEnv) error {
+	cfg, err := configFromCLI(configPath, o)
+	if err != nil {
+		return err
+	}
+	if o.Staged.requested() {
+		return runStaged(ctx, cfg, o, env)
+	}
+	opts := Options{Config: cfg, Overwrite: o.Overwrite, Progress: progress.Auto, Stderr: env.Stderr, Stdout: env.Stdout,
+		Version: env.Version, Resolve: env.Resolve}
+	if o.Quiet {
+		opts.Progress = progress.Never
+		opts.Stdout = nil
+	}
+	_, err = Run(ctx, opts)
+	return err
+}
+
+// configFromCLI loads the config (or defaults) and applies the flags that were set.
+func configFromCLI(configPath string, o CLIOverrides) (Config, error) {
 	cfg := DefaultConfig()
 	if configPath != "" {
 		var err error
 		if cfg, err = LoadConfig(configPath); err != nil {
-			return err
+			return cfg, err
 		}
 	}
 	changed := o.Changed
@@ -63,12 +85,5 @@ func RunCLI(ctx context.Context, configPath string, o CLIOverrides, env CLIEnv) 
 	if changed("compression") {
 		cfg.Output.Compression = o.Compression
 	}
-	opts := Options{Config: cfg, Overwrite: o.Overwrite, Progress: progress.Auto, Stderr: env.Stderr, Stdout: env.Stdout,
-		Version: env.Version, Resolve: env.Resolve}
-	if o.Quiet {
-		opts.Progress = progress.Never
-		opts.Stdout = nil
-	}
-	_, err := Run(ctx, opts)
-	return err
+	return cfg, nil
 }

@@ -160,7 +160,7 @@ func (c *Config) Validate() error {
 		return bad("format %q: want one of %v", c.Format, Formats)
 	}
 	if (c.Format == FormatTokenized || c.Format == FormatPacked) && c.Tokenizer.Path == "" {
-		return bad("format %q needs tokenizer.path (a tokenizer.model, tokenizer.json or hf:// reference)", c.Format)
+		return bad("format %q needs a tokenizer: pass --tokenizer (tokenizer.path in a config file) with a tokenizer.model, tokenizer.json or hf:// reference, e.g. --tokenizer hf://conceptofmind/LLongMA-2-7b-16k/tokenizer.model", c.Format)
 	}
 	if c.Packing.SequenceLen <= 0 {
 		return bad("packing.sequence_len %d: must be > 0", c.Packing.SequenceLen)
@@ -220,7 +220,8 @@ func (c *Config) Validate() error {
 // Canonical returns the effective config as canonical JSON and its sha256; the manifest records both
 // so a run can be matched to the exact recipe. Fields that cannot change the output (workers) are left out.
 func (c *Config) Canonical() (json.RawMessage, string) {
-	b, _ := json.Marshal(c) // only plain fields: cannot fail
+	b, _ := marshalJSON(c, "") // only plain fields: cannot fail
+	b = b[:len(b)-1]           // the newline the encoder adds
 	sum := sha256.Sum256(b)
 	return b, hex.EncodeToString(sum[:])
 }

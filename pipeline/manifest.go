@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"time"
@@ -37,8 +38,13 @@ type Stats = stats.Document
 
 func dirOf(p string) string { return filepath.Dir(p) }
 
-// finish closes the writers and writes manifest.json and stats.json into the staging directory.
-func (r *runner) finish(o Options, start time.Time) (*Result, error) {
+// finish closes the writers and writes manifest.json and stats.json into the staging directory. ctx is
+// checked between files; manifest.json, the file that makes the directory an orcaprep output, comes last.
+func (r *runner) finish(ctx context.Context, o Options, start time.Time) (*Result, error) {
+	pauseAt(ctx, PhaseFinish)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	// Closing flushes the last bytes; a failure here is an output problem (disk full, permissions).
 	shards, err := r.data.Close()
 	if err != nil {
@@ -81,6 +87,9 @@ func (r *runner) finish(o Options, start time.Time) (*Result, error) {
 	for _, in := range r.inputs {
 		s.Inputs = append(s.Inputs, stats.InputStat{Source: in.Source, Name: in.Name, Bytes: in.Bytes, Rows: in.Rows, Selected: in.Selected})
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := r.st.writeJSON("stats.json", s); err != nil {
 		return nil, err
 	}
@@ -95,12 +104,18 @@ func (r *runner) finish(o Options, start time.Time) (*Result, error) {
 	if err := writeFileAtomic(axo, []byte(axolotlYAML(r.cfg, outAbs, m))); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	html, err := r.st.path("report.html")
 	if err != nil {
 		return nil, err
 	}
 	if err := report.WriteFile(html, s, report.HTML); err != nil {
 		return nil, exitcode.With(exitcode.Output, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := r.st.writeJSON("manifest.json", m); err != nil {
 		return nil, err

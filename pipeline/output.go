@@ -1,51 +1,35 @@
 package pipeline
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/outdir"
 )
 
-// staging is an output directory being built beside OUT. Nothing appears under OUT until the whole run
-// succeeded; then the staging directory replaces OUT in one rename, so OUT never mixes old and new shards
-// and a failed run leaves OUT as it was.
+// staging is the output directory being built beside OUT (see the outdir package: lock, debris, swap).
+// Nothing appears under OUT until the whole run succeeded; then the staging directory replaces OUT in one
+// atomic swap, so OUT never mixes old and new shards and a failed or interrupted run leaves OUT as it was.
 type staging struct {
 	out string
 	dir string
+	od  *outdir.Dir
 }
 
-func newStaging(out string, overwrite bool) (*staging, error) {
-	out = filepath.Clean(out)
-	if st, err := os.Stat(out); err == nil {
-		if !st.IsDir() {
-			return nil, exitcode.Errorf(exitcode.Output, "output %s exists and is not a directory", out)
-		}
-		ents, err := os.ReadDir(out)
-		if err != nil {
-			return nil, exitcode.Errorf(exitcode.Output, "output %s: %w", out, err)
-		}
-		if len(ents) > 0 && !overwrite {
-			return nil, exitcode.Errorf(exitcode.Output, "output directory %s is not empty; pass --overwrite to replace it", out)
-		}
-	} else if !os.IsNotExist(err) {
-		return nil, exitcode.Errorf(exitcode.Output, "output %s: %w", out, err)
-	}
-	parent := filepath.Dir(out)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, exitcode.Errorf(exitcode.Output, "create %s: %w", parent, err)
-	}
-	dir, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".orcaprep-tmp-")
+// openOutput locks OUT for the run and creates its staging directory; see outdir.Open.
+func openOutput(out string, overwrite bool, stderr io.Writer, reads []string) (*staging, error) {
+	od, err := outdir.Open(out, outdir.Options{Overwrite: overwrite, Stderr: stderr, Reads: reads,
+		AfterSwap: func() { pauseAt(context.Background(), PhaseSwapped) }})
 	if err != nil {
-		return nil, exitcode.Errorf(exitcode.Output, "create staging directory beside %s: %w", out, err)
+		return nil, err
 	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		os.RemoveAll(dir)
-		return nil, exitcode.Errorf(exitcode.Output, "chmod %s: %w", dir, err)
-	}
-	return &staging{out: out, dir: dir}, nil
+	return &staging{out: od.Out, dir: od.Staging, od: od}, nil
 }
 
 // path returns a path inside the staging directory, creating its parent.
@@ -72,11 +56,24 @@ func (s *staging) writeJSON(rel string, v any) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := marshalJSON(v, "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", rel, err)
 	}
-	return writeFileAtomic(p, append(b, '\n'))
+	return writeFileAtomic(p, b)
+}
+
+// marshalJSON encodes v (indented when indent is not empty) with a final newline and without HTML
+// escaping: encoding/json would write <|im_start|> as \u003c|im_start|\u003e.
+func marshalJSON(v any, indent string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func writeFileAtomic(p string, b []byte) error {
@@ -91,28 +88,8 @@ func writeFileAtomic(p string, b []byte) error {
 	return nil
 }
 
-// commit replaces OUT with the staging directory.
-func (s *staging) commit() error {
-	var old string
-	if _, err := os.Stat(s.out); err == nil {
-		old = s.dir + ".old"
-		if err := os.Rename(s.out, old); err != nil {
-			return exitcode.Errorf(exitcode.Output, "move old %s aside: %w", s.out, err)
-		}
-	}
-	if err := os.Rename(s.dir, s.out); err != nil {
-		if old != "" {
-			os.Rename(old, s.out)
-		}
-		return exitcode.Errorf(exitcode.Output, "move output into %s: %w", s.out, err)
-	}
-	if old != "" {
-		if err := os.RemoveAll(old); err != nil {
-			return exitcode.Errorf(exitcode.Output, "remove old output %s: %w", old, err)
-		}
-	}
-	return nil
-}
+// commit replaces OUT with the staging directory, atomically (outdir.Dir.Commit).
+func (s *staging) commit(ctx context.Context) error { return s.od.Commit(ctx) }
 
-// abort removes everything the run wrote.
-func (s *staging) abort() { os.RemoveAll(s.dir) }
+// close removes the staging directory unless committed, and releases OUT's lock.
+func (s *staging) close() { s.od.Close() }

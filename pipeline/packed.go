@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -73,7 +74,8 @@ func (p *packer) close() {
 }
 
 // writePacked is pass 2: pack all sample lengths, then write one row per bin, in bin order.
-func (r *runner) writePacked() error {
+// It checks ctx between bins, so an interrupt stops it within one row.
+func (r *runner) writePacked(ctx context.Context) error {
 	p := r.packer
 	defer p.close()
 	if err := p.w.Flush(); err != nil {
@@ -98,7 +100,13 @@ func (r *runner) writePacked() error {
 		line             []byte
 		rowIDs           []string
 	)
-	for _, bin := range bins {
+	for bi, bin := range bins {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if bi == 1 {
+			pauseAt(ctx, PhasePack)
+		}
 		ids, labels, pos, rowIDs = ids[:0], labels[:0], pos[:0], rowIDs[:0]
 		for _, si := range bin {
 			n := int(p.lens[si])

@@ -1,15 +1,16 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/dedupe"
@@ -67,8 +68,10 @@ type Result struct {
 	Stats    *Stats
 }
 
-// Run executes a recipe end to end. On any error nothing is left in (or changed under) Config.Out.
-func Run(ctx context.Context, o Options) (*Result, error) {
+// Run executes a recipe end to end. On any error, or when ctx is cancelled in any phase (streaming, packing,
+// finishing, the report, up to the commit), nothing is left in (or changed under) Config.Out, and a
+// cancellation is returned as ctx's error (exit 130).
+func Run(ctx context.Context, o Options) (res *Result, err error) {
 	start := time.Now()
 	cfg := o.Config
 	if err := cfg.Validate(); err != nil {
@@ -80,6 +83,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := cfg.checkFilesSelected(inputNames(cfg.Inputs)); err != nil { // before any download
 		return nil, err
 	}
+	defer func() {
+		// Whatever step noticed the interrupt, and however it wrapped it, the run was interrupted.
+		if err != nil && ctx.Err() != nil {
+			res, err = nil, ctx.Err()
+		}
+	}()
+	// Lock OUT first: a second run on the same OUT fails in a moment, before any download or reading.
+	st, err := openOutput(cfg.Out, o.Overwrite, o.Stderr, append(slices.Clone(cfg.Inputs), cfg.Tokenizer.Path))
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
 	inputs, err := expandInputs(ctx, cfg.Inputs, o.Resolve)
 	if err != nil {
 		return nil, err
@@ -97,6 +112,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}()
 	var totalRows int64
+	read := []string{cfg.Tokenizer.Path}
+	for i := range inputs {
+		read = append(read, inputs[i].Path) // hf:// inputs, now files in the cache
+	}
+	if err := st.od.CheckInputs(read); err != nil {
+		return nil, err
+	}
 	for i := range inputs {
 		f, err := orca.Open(inputs[i].Path, i)
 		if err != nil {
@@ -123,22 +145,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	st, err := newStaging(cfg.Out, o.Overwrite)
-	if err != nil {
+	pauseAt(ctx, PhaseOpen)
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			st.abort()
-		}
-	}()
 
 	r, err := newRunner(&cfg, st, files, inputs, tok, tokInfo)
 	if err != nil {
 		return nil, err
 	}
+	defer r.abort() // a no-op once finish closed the writers
 	r.tokFiles, r.tokScheme = tokFiles, tokScheme
 	if near := cfg.Dedupe.Near; near.Enabled && near.MaxShingleDF > 0 {
 		var selRows int64
@@ -149,22 +165,23 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		tmpl, st, err := countShingleDF(ctx, readSelected(files, inputs), &cfg, selRows, func(rec *orca.Record) bool { return r.submix[rec.Submix()] })
 		if err != nil {
-			r.abort()
 			return nil, err
 		}
 		r.template = tmpl
 		r.timings = append(r.timings, st)
 	}
 	bar := progress.New(o.Stderr, o.Progress, "orcaprep run", totalRows, progress.Rows)
+	defer bar.Stop() // ends the bar's line on every path, so no message is glued to it
 	r.bar = bar
 	if err := r.stream(ctx); err != nil {
-		r.abort()
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	bar.Finish()
 	if r.packer != nil {
-		if err := r.writePacked(); err != nil {
-			r.abort()
+		if err := r.writePacked(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -174,19 +191,30 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := checkKeptRows(r.ledger); err != nil {
 		return nil, err
 	}
-	res, err := r.finish(o, start)
-	if err != nil {
+	if res, err = r.finish(ctx, o, start); err != nil {
 		return nil, err
 	}
-	if err := st.commit(); err != nil {
-		return nil, err
-	}
-	ok = true
+	// The text report is rendered before the commit, so that the run is over once OUT is replaced.
+	var text bytes.Buffer
 	if o.Stdout != nil {
-		if err := report.WriteText(o.Stdout, res.Stats); err != nil {
+		pauseAt(ctx, PhaseReport)
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(o.Stdout, "\nwrote %s (report.html, stats.json, manifest.json, axolotl.yaml)\n", res.Out)
+		if err := report.WriteText(&text, res.Stats); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&text, "\nwrote %s (report.html, stats.json, manifest.json, axolotl.yaml)\n", res.Out)
+	}
+	pauseAt(ctx, PhaseCommit)
+	if err := st.commit(ctx); err != nil {
+		return nil, err
+	}
+	// Past this point OUT holds the new output: an interrupt can no longer undo the run.
+	if o.Stdout != nil {
+		if _, err := o.Stdout.Write(text.Bytes()); err != nil {
+			return res, nil // OUT is committed; a closed stdout (| head) is not a failed run
+		}
 	}
 	return res, nil
 }
@@ -198,7 +226,6 @@ type batch struct {
 	recs     []orca.Record
 	items    []item
 	arena    []byte  // rendered output lines, items point into it
-	scratch  []byte  // per-batch rendering buffer (a batch is processed by one worker at a time)
 	toks     []int32 // token ids of the batch's samples (packed format), items point into it
 	sigs     []byte  // near-duplicate signatures, items point into it
 }
@@ -257,6 +284,8 @@ type runner struct {
 	timings  []stats.StageTiming
 	collect  *stats.Collector
 	obs      stats.Observation
+	// streamPaused: the test hook for the stream phase has run (see pauseAt)
+	streamPaused bool
 }
 
 func newRunner(cfg *Config, st *staging, files []*orca.File, inputs []Input, tok *tokenizer.Tokenizer, tokInfo *TokenizerInfo) (*runner, error) {
@@ -409,11 +438,11 @@ func (r *runner) stream(ctx context.Context) error {
 		var order ordered.Buffer[*batch]
 		for b := range done {
 			err := order.Put(b.seq, b, func(nb *batch) error {
-				if err := r.merge(nb); err != nil {
+				if err := r.merge(ctx, nb); err != nil {
 					return err
 				}
-				r.bar.Add(int64(len(nb.recs)))
 				r.bar.AddBytes(textBytes(nb.recs))
+				r.bar.Add(int64(len(nb.recs)))
 				r.putBatch(nb)
 				<-tokens
 				return nil
@@ -495,7 +524,7 @@ func (r *runner) process(b *batch, ws *workerState) {
 func (r *runner) render1(b *batch, it *item, rec *orca.Record, ws *workerState) {
 	if r.tok == nil {
 		it.start = len(b.arena)
-		b.arena = r.appendLine(b.arena, rec, &b.scratch)
+		b.arena = r.appendLine(b.arena, rec)
 		it.end = len(b.arena)
 		return
 	}
@@ -524,13 +553,13 @@ func (r *runner) render1(b *batch, it *item, rec *orca.Record, ws *workerState) 
 		it.end = len(b.arena)
 	default:
 		it.start = len(b.arena)
-		b.arena = r.appendLine(b.arena, rec, &b.scratch)
+		b.arena = r.appendLine(b.arena, rec)
 		it.end = len(b.arena)
 	}
 }
 
 // appendLine renders one output row in the configured format.
-func (r *runner) appendLine(dst []byte, rec *orca.Record, scratch *[]byte) []byte {
+func (r *runner) appendLine(dst []byte, rec *orca.Record) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = shard.AppendString(dst, rec.ID)
 	switch r.cfg.Format {
@@ -548,20 +577,20 @@ func (r *runner) appendLine(dst []byte, rec *orca.Record, scratch *[]byte) []byt
 		}
 		dst = append(dst, ']')
 	default: // text
-		dst = append(dst, `,"text":`...)
-		// Render into scratch, then escape into dst; scratch is not touched while AppendString reads it.
-		*scratch = chatml.AppendText((*scratch)[:0], rec, r.render)
-		if len(*scratch) > 0 {
-			dst = shard.AppendString(dst, unsafe.String(&(*scratch)[0], len(*scratch)))
-		} else {
-			dst = append(dst, `""`...)
-		}
+		// Escaped piece by piece straight into dst: a huge response is never held raw and escaped at once.
+		dst = append(dst, `,"text":"`...)
+		dst = chatml.AppendTextWith(dst, rec, r.render, shard.AppendEscaped)
+		dst = append(dst, '"')
 	}
 	return append(dst, '}')
 }
 
 // merge applies the ordered, stateful stages to a batch and writes its rows.
-func (r *runner) merge(b *batch) error {
+func (r *runner) merge(ctx context.Context, b *batch) error {
+	if !r.streamPaused {
+		r.streamPaused = true
+		pauseAt(ctx, PhaseStream)
+	}
 	for i := range b.items {
 		it := &b.items[i]
 		rec := &b.recs[i]

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,37 +193,66 @@ func TestRunRefusesNonEmptyOutAndKeepsItOnFailure(t *testing.T) {
 	in := filepath.Join(dir, "in.parquet")
 	writeParquet(t, in, genRows(10), 10)
 	out := filepath.Join(dir, "out")
-	os.MkdirAll(out, 0o755)
-	os.WriteFile(filepath.Join(out, "old.txt"), []byte("x"), 0o644)
 	cfg := DefaultConfig()
 	cfg.Inputs, cfg.Out = []string{in}, out
+	if _, err := runOnce(t, cfg); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, out)
 	_, err := runOnce(t, cfg)
-	if exitcode.Code(err) != exitcode.Output {
+	if exitcode.Code(err) != exitcode.Output || !strings.Contains(err.Error(), "holds an earlier orcaprep output; pass --overwrite") {
 		t.Fatalf("want output error, got %v", err)
 	}
 	// A failing input with --overwrite must leave the old OUT untouched and no staging dirs behind.
 	bad := filepath.Join(dir, "bad.parquet")
 	os.WriteFile(bad, []byte("PAR1 this is not parquet at all PAR1"), 0o644)
 	cfg.Inputs = []string{in, bad}
-	_, err = Run(context.Background(), Options{Config: cfg, Overwrite: true, Progress: progress.Never})
+	_, err = Run(context.Background(), Options{Config: cfg, Overwrite: true, Progress: progress.Never, Version: "test"})
 	if exitcode.Code(err) != exitcode.Input || !strings.Contains(err.Error(), "bad.parquet") {
 		t.Fatalf("want input error naming bad.parquet, got %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(out, "old.txt")); err != nil {
+	if got := snapshot(t, out); !maps.Equal(got, before) {
 		t.Fatal("old output was touched by a failed run")
 	}
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if strings.Contains(e.Name(), "orcaprep-tmp") {
-			t.Fatalf("staging left behind: %s", e.Name())
-		}
-	}
+	assertNoDebris(t, dir)
 	cfg.Inputs = []string{in}
-	if _, err := Run(context.Background(), Options{Config: cfg, Overwrite: true, Progress: progress.Never}); err != nil {
+	cfg.Output.Prefix = "part" // a different file set: --overwrite must replace OUT, not mix old and new files
+	if _, err := Run(context.Background(), Options{Config: cfg, Overwrite: true, Progress: progress.Never, Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(out, "old.txt")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(out, "data", "train-00000.jsonl")); !os.IsNotExist(err) {
 		t.Fatal("--overwrite must replace OUT, not mix old and new files")
+	}
+	assertNoDebris(t, dir)
+}
+
+// snapshot maps every file under dir to its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		m[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// assertNoDebris fails when anything but the inputs, outputs and test files is left in dir: staging
+// directories, a .old directory, a lock file.
+func assertNoDebris(t *testing.T, dir string) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".orcaprep-") {
+			t.Fatalf("left behind: %s", e.Name())
+		}
 	}
 }
 

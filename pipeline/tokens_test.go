@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -250,6 +252,43 @@ func TestAxolotlYAMLNamesEveryShard(t *testing.T) {
 		if format == FormatMessages && doc.Datasets[0].Type != "chat_template" {
 			t.Fatalf("messages must use chat_template, got %q", doc.Datasets[0].Type)
 		}
+	}
+}
+
+// README: JSON is written without HTML escaping. manifest.json (config, tokenizer) and stats.json hold
+// "<|im_start|>" as it is, and config_sha256 is the hash of the config exactly as written.
+func TestJSONFilesAreNotHTMLEscaped(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	rows := genRows(50)
+	rows[3].Question = sp("literal <|im_start|> in a question & more")
+	writeParquet(t, in, rows, 50)
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.Out, cfg.Format, cfg.Tokenizer.Path = []string{in}, filepath.Join(dir, "out"), FormatTokenized, tinyModel
+	if _, err := runOnce(t, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"manifest.json", "stats.json"} {
+		b, err := os.ReadFile(filepath.Join(cfg.Out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(`\u003c`)) || bytes.Contains(b, []byte(`\u0026`)) || !bytes.Contains(b, []byte("<|im_start|>")) {
+			t.Fatalf("%s is HTML-escaped or lacks <|im_start|>:\n%.600s", name, b)
+		}
+	}
+	var m struct {
+		Config       json.RawMessage `json:"config"`
+		ConfigSHA256 string          `json:"config_sha256"`
+	}
+	b, _ := os.ReadFile(filepath.Join(cfg.Out, "manifest.json"))
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	json.Compact(&compact, m.Config)
+	if sum := sha256.Sum256(compact.Bytes()); hex.EncodeToString(sum[:]) != m.ConfigSHA256 {
+		t.Fatal("config_sha256 is not the hash of the recorded config")
 	}
 }
 

@@ -48,18 +48,24 @@ type Bar struct {
 	total   int64
 	done    int64
 	bytes   int64 // data volume, when the unit is rows
+	shown   int64 // bytes in the bar's description
 	start   time.Time
 	lastOut time.Time
+	ended   bool // Finish or Stop ran: the bar's line is ended and nothing more is drawn
 }
 
 // New starts a progress report on w (normally os.Stderr). total <= 0 means unknown.
 func New(w io.Writer, mode Mode, label string, total int64, unit Unit) *Bar {
+	return newBar(w, mode, label, total, unit, isTerminal(w))
+}
+
+func newBar(w io.Writer, mode Mode, label string, total int64, unit Unit, terminal bool) *Bar {
 	if mode == Never || w == nil {
 		return nil
 	}
 	b := &Bar{w: w, label: label, unit: unit, total: total, start: time.Now()}
 	b.lastOut = b.start
-	if mode == Auto && isTerminal(w) {
+	if mode == Auto && terminal {
 		opts := []progressbar.Option{
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(label),
@@ -67,7 +73,6 @@ func New(w io.Writer, mode Mode, label string, total int64, unit Unit) *Bar {
 			progressbar.OptionSetItsString(unitName(unit)),
 			progressbar.OptionShowIts(),
 			progressbar.OptionThrottle(200 * time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 			progressbar.OptionSetPredictTime(total > 0),
 		}
 		if unit == Bytes {
@@ -101,7 +106,16 @@ func (b *Bar) Add(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.done += n
+	if b.ended {
+		return
+	}
 	if b.bar != nil {
+		// The description is updated here, before the count, and never after the bar completed:
+		// progressbar redraws a finished bar on Describe, which drew it twice, after its line had ended.
+		if b.bytes != b.shown {
+			b.shown = b.bytes
+			b.bar.Describe(b.describe())
+		}
 		_ = b.bar.Add64(n)
 		return
 	}
@@ -134,29 +148,62 @@ func (b *Bar) printLine(now time.Time) {
 	fmt.Fprintf(b.w, "%s: %d rows%s, %.0f rows/s, %s elapsed\n", b.label, b.done, pct, rate, now.Sub(b.start).Round(time.Second))
 }
 
-// AddBytes records data volume alongside a Rows count (e.g. text read), shown as MB and MB/s.
+// AddBytes records data volume alongside a Rows count (e.g. text read), shown as MB and MB/s. A terminal
+// bar shows it from the next Add on: call AddBytes before Add for the same batch.
 func (b *Bar) AddBytes(n int64) {
 	if b == nil {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.bytes += n
-	if b.bar != nil {
-		b.bar.Describe(fmt.Sprintf("%s (%.0f MB)", b.label, float64(b.bytes)/1e6))
-	}
+	b.bytes += n // shown by the next Add
 }
 
-// Finish ends the report; a plain report prints a final line.
+// describe is a terminal bar's label: the task and the volume of text read so far, e.g.
+// "orcaprep run (112 MB text)".
+func (b *Bar) describe() string {
+	return fmt.Sprintf("%s (%.0f MB text)", b.label, float64(b.bytes)/1e6)
+}
+
+// Finish ends the report: a terminal bar is drawn complete once and its line ended; a plain report prints
+// a final line. Later calls, and Stop, do nothing.
 func (b *Bar) Finish() {
 	if b == nil {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.ended {
+		return
+	}
+	b.ended = true
 	if b.bar != nil {
-		_ = b.bar.Finish()
+		// The Add that reached the total has already drawn the complete bar: drawing it again would
+		// print it twice.
+		if !b.bar.IsFinished() {
+			_ = b.bar.Finish()
+		}
+		_ = b.bar.Exit()
+		fmt.Fprintln(b.w)
 		return
 	}
 	b.printLine(time.Now())
+}
+
+// Stop ends a terminal bar's line where it stands (after an error or an interrupt), so that the next message
+// starts on its own line. A plain report prints nothing more. Safe to call after Finish.
+func (b *Bar) Stop() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ended {
+		return
+	}
+	b.ended = true
+	if b.bar != nil {
+		_ = b.bar.Exit()
+		fmt.Fprintln(b.w)
+	}
 }

@@ -56,3 +56,36 @@ func TestNeverAndNilAreSilent(t *testing.T) {
 		t.Fatalf("quiet mode wrote %q", buf.String())
 	}
 }
+
+// A terminal bar draws its complete state once, ends its line, and draws nothing after Finish or Stop.
+func TestTerminalBarDrawsCompletionOnceAndEndsItsLine(t *testing.T) {
+	var buf bytes.Buffer
+	b := newBar(&buf, Auto, "orcaprep run", 2000, Rows, true)
+	for i := 0; i < 4; i++ {
+		b.AddBytes(30_000_000)
+		b.Add(500)
+	}
+	b.Finish()
+	b.Finish()
+	b.Stop()
+	b.Add(10)
+	out := buf.String()
+	if n := strings.Count(out, "100%"); n != 1 {
+		t.Fatalf("complete bar drawn %d times:\n%q", n, out)
+	}
+	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("the bar's line must end exactly once, at the end:\n%q", out)
+	}
+	if !strings.Contains(out[strings.LastIndex(out, "\r")+1:], "orcaprep run (120 MB text) 100%") {
+		t.Fatalf("final state lacks the text volume:\n%q", out)
+	}
+
+	buf.Reset()
+	b = newBar(&buf, Auto, "orcaprep run", 2000, Rows, true)
+	b.Add(500)
+	b.Stop() // an interrupt: the line ends where the bar stands
+	b.Finish()
+	if out := buf.String(); strings.Contains(out, "100%") || !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("stopped bar:\n%q", out)
+	}
+}

@@ -14,8 +14,11 @@ want=9e556afd44213b6bd1be2b850ebbbd98f5481437a8021afaf58ee7fb1818d347
 
 if ! /usr/bin/python3 -c 'import sentencepiece' 2>/dev/null || ! command -v spm_train >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sentencepiece sentencepiece >/dev/null
+    echo "fetch-llama2-tokenizer: apt-get install python3-sentencepiece sentencepiece" >&2
+    "$root/scripts/wait-apt-lock.sh"
+    lock_wait=(-o "DPkg::Lock::Timeout=${ORCAPREP_APT_LOCK_TIMEOUT:-600}")
+    apt-get "${lock_wait[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get "${lock_wait[@]}" install -y -qq python3-sentencepiece sentencepiece >/dev/null
   else
     echo "fetch-llama2-tokenizer: python3-sentencepiece/sentencepiece missing and not root; install them" >&2
   fi

@@ -19,8 +19,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "install-chromium: apt-get install ${need[*]} (a minute or two)"
+$SUDO "$(dirname "$0")/wait-apt-lock.sh"
+lock_wait=(-o "DPkg::Lock::Timeout=${ORCAPREP_APT_LOCK_TIMEOUT:-600}")
+$SUDO apt-get "${lock_wait[@]}" update -qq
+$SUDO apt-get "${lock_wait[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 command -v chromium >/dev/null
 command -v cmark-gfm >/dev/null
 echo "install-chromium: installed ${need[*]}"

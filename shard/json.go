@@ -2,6 +2,7 @@ package shard
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -28,6 +29,19 @@ func plain8(x uint64) bool {
 // faster than an Encoder and allocates nothing, and JSON encoding runs for every output row.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = AppendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// AppendEscaped appends s escaped as inside a JSON string, without the quotes (AppendString is '"' +
+// AppendEscaped + '"'). Escaping a text piece by piece gives the same bytes as escaping it whole, provided no
+// piece ends inside a UTF-8 sequence the next one completes (ChatML markup between pieces is ASCII).
+func AppendEscaped(dst []byte, s string) []byte {
+	if len(s) > 1<<16 {
+		// A long value: grow once to the exact size instead of doubling (a 100 MB response would otherwise
+		// cost its size again in abandoned buffers).
+		dst = slices.Grow(dst, escapedLen(s))
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		// Skip eight plain bytes at a time: most of a shard is text that needs no escaping.
@@ -81,8 +95,40 @@ func AppendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
+}
+
+// escapedLen is len(AppendEscaped(nil, s)).
+func escapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); {
+		for i+8 <= len(s) && plain8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		b := s[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t' || b == '\b' || b == '\f':
+				n++
+			case b < 0x20:
+				n += 5
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 5 // one byte becomes \ufffd
+		case r == '\u2028' || r == '\u2029':
+			n += 3
+		}
+		i += size
+	}
+	return n
 }
 
 // AppendInt32s appends a JSON array of integers. Token arrays are most of a tokenized shard's bytes, so

@@ -92,3 +92,28 @@ func TestAppendStringRandomLong(t *testing.T) {
 		}
 	}
 }
+
+// escapedLen is the exact size AppendEscaped grows to for long values: checked against the bytes it writes,
+// on short strings of every kind of byte and on long ones that take the pre-sized path.
+func TestEscapedLenIsExact(t *testing.T) {
+	alphabet := []string{"a", " ", "<|im_end|>", "\"", "\\", "\n", "\t", "\x01", "\x7f", "é", "\u2028", "\u2029", "🙂", "\xff", "\xc3", "&", "\b", "\f", "\r"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := 0; n < 3000; n++ {
+		var b strings.Builder
+		size := r.IntN(80)
+		if n%500 == 0 {
+			size = 40000 // > 64 KiB once built: the pre-sized path
+		}
+		for k := size; k > 0; k-- {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		got := AppendEscaped(nil, s)
+		if escapedLen(s) != len(got) {
+			t.Fatalf("%q: escapedLen %d, wrote %d", s[:min(len(s), 60)], escapedLen(s), len(got))
+		}
+		if want := stdEncode(s); `"`+string(got)+`"` != want {
+			t.Fatalf("%q: AppendEscaped differs from encoding/json", s[:min(len(s), 60)])
+		}
+	}
+}

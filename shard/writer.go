@@ -100,6 +100,8 @@ type op struct {
 	data  []byte
 	final string
 	rows  int64
+	// written, when set, is closed once data is written: data is the caller's buffer, not a pooled chunk
+	written chan struct{}
 }
 
 type bgShard struct {
@@ -157,6 +159,20 @@ func (w *Writer) WriteLine(line []byte) error {
 		w.open = true
 		w.rows, w.rawBytes = 0, 0
 		w.ops <- op{kind: opOpen, final: w.final}
+	}
+	if len(line) >= chunkSize {
+		// A huge line (one 100 MB response) is handed over as it is and waited for, instead of being copied
+		// into a chunk that would then stay in the pool at its size.
+		if err := w.flushChunk(); err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		w.ops <- op{kind: opData, data: line, written: done}
+		<-done
+		w.ops <- op{kind: opData, data: []byte{'\n'}}
+		w.rows++
+		w.rawBytes += int64(len(line)) + 1
+		return w.failed()
 	}
 	if w.chunk == nil {
 		w.chunk = w.getChunk()
@@ -241,6 +257,9 @@ func (w *Writer) loop() {
 	defer close(w.done)
 	for o := range w.ops {
 		if w.failed() != nil && o.kind != opAbort {
+			if o.written != nil {
+				close(o.written)
+			}
 			continue // drain after an error; the caller sees it on its next call
 		}
 		var err error
@@ -249,9 +268,15 @@ func (w *Writer) loop() {
 			err = w.bgOpen(o.final)
 		case opData:
 			err = w.bgWrite(o.data)
-			select {
-			case w.free <- o.data:
-			default:
+			if o.written != nil {
+				close(o.written)
+				break
+			}
+			if c := cap(o.data); c >= chunkSize && c <= chunkSize+64<<10 { // only ordinary chunks are reused
+				select {
+				case w.free <- o.data:
+				default:
+				}
 			}
 		case opFinish:
 			err = w.bgFinish(o.rows)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -48,6 +50,7 @@ func readLines(t *testing.T, path string) []string {
 	}
 	var out []string
 	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<24)
 	for sc.Scan() {
 		if !json.Valid(sc.Bytes()) {
 			t.Fatalf("invalid JSON line %q", sc.Text())
@@ -122,5 +125,37 @@ func TestNoOutputWithoutLines(t *testing.T) {
 	}
 	if _, err := ParseCompression("lz4"); err == nil {
 		t.Fatal("bad compression accepted")
+	}
+}
+
+// A line bigger than a chunk takes the no-copy path; the shard must still hold every line, in order, with the
+// right checksum and counts, compressed or not.
+func TestHugeLinesBetweenSmallOnes(t *testing.T) {
+	for _, comp := range []Compression{None, Zstd} {
+		dir := t.TempDir()
+		w, err := NewWriter(Options{Dir: dir, Compression: comp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		big := `{"text":"` + strings.Repeat("ab", 3*chunkSize/2) + `"}`
+		want := []string{`{"i":0}`, big, `{"i":2}`, big, big, `{"i":5}`}
+		for _, l := range want {
+			line := []byte(l)
+			if err := w.WriteLine(line); err != nil {
+				t.Fatal(err)
+			}
+			clear(line) // the caller reuses its buffer as soon as WriteLine returns
+		}
+		infos, err := w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readLines(t, infos[0].Path)
+		if !slices.Equal(got, want) || infos[0].Rows != int64(len(want)) {
+			t.Fatalf("%s: %d lines (rows %d), want %d in order", comp, len(got), infos[0].Rows, len(want))
+		}
+		if sum, _, err := FileSHA256(infos[0].Path); err != nil || sum != infos[0].SHA256 {
+			t.Fatalf("%s: checksum %s, recorded %s (%v)", comp, sum, infos[0].SHA256, err)
+		}
 	}
 }

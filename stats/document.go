@@ -112,11 +112,15 @@ func ParseDocument(b []byte) (*Document, error) {
 
 // Marshal returns the document as indented JSON with a final newline, as written to stats.json.
 func (d *Document) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
+	// No HTML escaping: sample text such as <|im_start|> must stay readable, as in the shards.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // NewPackingStat fills in the derived fields (efficiency, lower bound) of a packing summary.

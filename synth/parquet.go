@@ -13,6 +13,7 @@ import (
 
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/progress"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 )
@@ -32,6 +33,8 @@ type WriteOptions struct {
 	RowGroupSize int64
 	// Compression is one of "zstd" (default), "snappy", "gzip", "none".
 	Compression string
+	// Bar, when not nil, counts the rows written.
+	Bar *progress.Bar
 }
 
 // DefaultRowGroupSize is the row-group size used when WriteOptions.RowGroupSize is 0.
@@ -110,11 +113,15 @@ func WriteParquetWith(ctx context.Context, cfg Config, wo WriteOptions, path, la
 		batch = batch[:0]
 		return nil
 	}
+	var written int64
 	err = Generate(cfg, func(r orca.Record, l Label) error {
 		if r.Row%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		if written++; written%1024 == 0 {
+			wo.Bar.Add(1024)
 		}
 		batch = append(batch, toParquetRow(r))
 		if len(batch) == cap(batch) {
@@ -138,6 +145,8 @@ func WriteParquetWith(ctx context.Context, cfg Config, wo WriteOptions, path, la
 	if err = w.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	wo.Bar.Add(written % 1024)
+	wo.Bar.Finish()
 	if err = finish(bw, out, path); err != nil {
 		return err
 	}
@@ -208,8 +217,10 @@ type SynthOptions struct {
 	// LengthScale multiplies the median question and response lengths (0 means 1). About 1.4 gives the
 	// ~1.4 KB of text per row of the real GPT-4 file, for size and memory benchmarks.
 	LengthScale float64
-	// Log receives a one-line summary (nil: none).
+	// Log receives progress and a one-line summary (nil: none).
 	Log io.Writer
+	// Progress: a bar on a terminal, periodic lines otherwise, or nothing (progress.Never).
+	Progress progress.Mode
 }
 
 // RunSynth validates o and writes the synthetic file and labels. Bad options are exitcode.Usage errors;
@@ -240,7 +251,9 @@ func RunSynth(ctx context.Context, o SynthOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return exitcode.With(exitcode.Usage, err)
 	}
-	err := WriteParquetWith(ctx, cfg, WriteOptions{RowGroupSize: o.RowGroupSize, Compression: o.Compression}, o.Out, o.Labels)
+	bar := progress.New(o.Log, o.Progress, "synth", int64(o.Rows), progress.Rows)
+	defer bar.Stop()
+	err := WriteParquetWith(ctx, cfg, WriteOptions{RowGroupSize: o.RowGroupSize, Compression: o.Compression, Bar: bar}, o.Out, o.Labels)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return err

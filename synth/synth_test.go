@@ -21,6 +21,7 @@ import (
 
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/progress"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -598,5 +599,17 @@ func TestSmallFilesStillCorrect(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// synth reports progress: every row is counted, whatever the row count's remainder modulo the batch.
+func TestSynthReportsProgress(t *testing.T) {
+	var log bytes.Buffer
+	out := filepath.Join(t.TempDir(), "p.parquet")
+	if err := RunSynth(context.Background(), SynthOptions{Rows: 2500, Seed: 3, Out: out, Log: &log, Progress: progress.Plain}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "synth: 2500 rows (100.0%)") {
+		t.Fatalf("progress missing:\n%s", log.String())
 	}
 }

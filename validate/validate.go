@@ -124,11 +124,19 @@ func Run(ctx context.Context, dir string, opts Options, w io.Writer) (Report, er
 		if v.rep.Errors > len(v.rep.Problems) {
 			more = fmt.Sprintf(" (first %d shown)", len(v.rep.Problems))
 		}
-		fmt.Fprintf(w, "orcaprep validate: %s FAILED: %d errors%s\n", dir, v.rep.Errors, more)
-		return v.rep, exitcode.Errorf(exitcode.Integrity, "validate %s: %d errors; first: %s", dir, v.rep.Errors, v.rep.Problems[0])
+		fmt.Fprintf(w, "orcaprep validate: %s FAILED: %s%s\n", dir, plural(v.rep.Errors, "error"), more)
+		// The problems are listed above; the error only gives the verdict, so none is printed twice.
+		return v.rep, exitcode.Errorf(exitcode.Integrity, "%s failed validation: %s (listed on standard output)", dir, plural(v.rep.Errors, "error"))
 	}
 	fmt.Fprintf(w, "orcaprep validate: %s ok: %s\n", dir, v.summary())
 	return v.rep, nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func loadManifest(dir string) (*manifest, error) {

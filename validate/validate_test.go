@@ -297,8 +297,9 @@ func mustFail(t *testing.T, dir string, want ...string) Report {
 	if exitcode.Code(err) != exitcode.Integrity {
 		t.Fatalf("exit code %d (%v), want %d", exitcode.Code(err), err, exitcode.Integrity)
 	}
-	if !strings.Contains(err.Error(), fmt.Sprintf("%d errors; first: ", rep.Errors)) {
-		t.Fatalf("error %q does not give the count and the first problem", err)
+	if !strings.Contains(err.Error(), fmt.Sprintf("failed validation: %s (listed on standard output)", plural(rep.Errors, "error"))) ||
+		strings.Contains(err.Error(), rep.Problems[0].Msg) {
+		t.Fatalf("error %q must give the count, and not repeat a problem the output lists", err)
 	}
 	for _, w := range want {
 		if !strings.Contains(out, w) {
@@ -571,7 +572,7 @@ func TestErrorsCountedBeyondMaxErrors(t *testing.T) {
 	if err == nil || rep.Errors != 12 || len(rep.Problems) != 3 || strings.Count(out, "attention_mask") != 3 {
 		t.Fatalf("errors %d, kept %d, err %v, output:\n%s", rep.Errors, len(rep.Problems), err, out)
 	}
-	if !strings.Contains(out, "12 errors (first 3 shown)") || !strings.Contains(err.Error(), "12 errors; first: data/train-00000.jsonl:1: attention_mask[0] = 2") {
+	if !strings.Contains(out, "12 errors (first 3 shown)") || !strings.Contains(out, "data/train-00000.jsonl:1: attention_mask[0] = 2") || !strings.Contains(err.Error(), "12 errors") {
 		t.Fatalf("summary: %v\n%s", err, out)
 	}
 }

@@ -15,6 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of the CLI cas
 // TestCLICases runs every folder under testdata/cli as one CLI invocation (Miller-style golden cases):
 //
 //	cmd     the arguments, one per line; $REPO is the repository root, $TMP a fresh temp dir, $CASE the folder
+//	env     optional: KEY=VALUE lines set in the environment for the case (same substitutions)
 //	exit    the expected exit code
 //	stdout  the expected standard output (absent: must be empty)
 //	stderr  the expected standard error (absent: must be empty)
@@ -36,6 +37,12 @@ func TestCLICases(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub := strings.NewReplacer("$REPO", repo, "$TMP", tmp, "$CASE", caseDir)
+			if env, err := os.ReadFile(filepath.Join(dir, "env")); err == nil {
+				for _, l := range strings.Split(strings.TrimSpace(string(env)), "\n") {
+					k, v, _ := strings.Cut(sub.Replace(l), "=")
+					t.Setenv(k, v)
+				}
+			}
 			var args []string
 			for _, a := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
 				args = append(args, sub.Replace(a))

@@ -2,12 +2,16 @@ package main
 
 import (
 	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/progress"
 	"github.com/orcaprep/orcaprep/synth"
 	"github.com/spf13/cobra"
 )
 
 func init() {
-	var o synth.SynthOptions
+	var (
+		o     synth.SynthOptions
+		quiet bool
+	)
 	c := &cobra.Command{
 		Use:   "synth --rows N --seed S --out FILE.parquet [--labels FILE.jsonl]",
 		Short: "Write deterministic OpenOrca-shaped Parquet with labelled defects (for tests, demos, benchmarks)",
@@ -23,9 +27,12 @@ The same --rows and --seed always give byte-identical files.
 ` + exitcode.Help,
 		Example: `  orcaprep synth --rows 20000 --seed 1 --out synth.parquet --labels synth.labels.jsonl
   orcaprep synth --rows 1000000 --seed 7 --out big.parquet --row-group-size 50000 --compression snappy --length-scale 1.4`,
-		Args: cobra.NoArgs,
+		Args: noPositional("--out"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Log = cmd.ErrOrStderr()
+			if quiet {
+				o.Progress = progress.Never
+			}
 			return synth.RunSynth(cmd.Context(), o)
 		},
 	}
@@ -38,5 +45,6 @@ The same --rows and --seed always give byte-identical files.
 	f.StringVar(&o.Compression, "compression", "zstd", "Parquet compression: zstd, snappy, gzip or none")
 	f.Float64Var(&o.InvalidUTF8Rate, "invalid-utf8-rate", 0, "fraction of rows with invalid UTF-8 bytes in question or response")
 	f.Float64Var(&o.LengthScale, "length-scale", 1, "multiply the median question/response lengths (1.4 ≈ the real GPT-4 file's bytes per row)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress")
 	addCommand(c)
 }

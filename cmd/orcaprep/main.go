@@ -66,7 +66,7 @@ func execute(args []string) int { return executeWith(args, os.Stdout, os.Stderr)
 // executeWith runs the CLI with args and returns the process exit code. Errors are printed here, once,
 // so that every command reports failures the same way.
 func executeWith(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(stderr)
 	defer stop()
 	rootCmd.SetArgs(args)
 	rootCmd.SetOut(stdout)
@@ -90,11 +90,51 @@ func executeWith(args []string, stdout, stderr io.Writer) int {
 	}
 	if code == exitcode.Canceled {
 		// Every command writes under temporary names, so an interrupted one leaves no partial output.
-		fmt.Fprintln(stderr, "orcaprep: interrupted; partial output was removed")
+		fmt.Fprintln(stderr, "orcaprep: interrupted; partial output was removed and the output directory is unchanged")
 		return code
 	}
 	fmt.Fprintf(stderr, "orcaprep: %v\n", err)
 	return code
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM: every phase of a command checks it, cleans
+// up and returns, and the process exits 130. A second signal exits at once (130), leaving any staging
+// directory for the next run on the same output to remove.
+func interruptContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "\norcaprep: interrupted again; exiting now (the next run on the same output removes what this one left)")
+			os.Exit(exitcode.Canceled)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}
+
+// noPositional refuses positional arguments with a hint for the flag the user probably meant, instead of
+// cobra's "unknown command": `orcaprep run x.parquet` means --input x.parquet.
+func noPositional(flag string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		return exitcode.Errorf(exitcode.Usage, "%s takes no positional arguments (got %q); did you mean: %s %s %s", cmd.CommandPath(), args[0], cmd.CommandPath(), flag, args[0])
+	}
 }
 
 // isUsageError recognises cobra's own argument errors (unknown command, wrong arg count), which are not typed.

@@ -86,6 +86,13 @@ add('bad-missing-response.parquet', 'DuckDB', 'zstd, no response column', true, 
 await copy('bad-question-int64.parquet',
   `SELECT id, system_prompt, CAST(row AS BIGINT) AS question, response FROM tiny ORDER BY row`, 'COMPRESSION zstd');
 add('bad-question-int64.parquet', 'DuckDB', 'zstd, question is INT64', true, 'column question is INT64, not a string');
+await copy('bad-question-list.parquet', `SELECT id, system_prompt, [question] AS question, response FROM tiny ORDER BY row`, 'COMPRESSION zstd');
+add('bad-question-list.parquet', 'DuckDB', 'zstd, question is LIST(VARCHAR)', true, 'column question is a nested LIST column, not a string');
+await copy('bad-question-struct.parquet', `SELECT id, system_prompt, {'text': question} AS question, response FROM tiny ORDER BY row`, 'COMPRESSION zstd');
+add('bad-question-struct.parquet', 'DuckDB', 'zstd, question is STRUCT(text VARCHAR)', true, 'column question is a nested STRUCT column, not a string');
+await copy('bad-question-blob.parquet', `SELECT id, system_prompt, encode(question) AS question, response FROM tiny ORDER BY row`, 'COMPRESSION zstd');
+add('bad-question-blob.parquet', 'DuckDB', 'zstd, question is BLOB (BYTE_ARRAY with no STRING annotation)', true,
+  'column question is binary, not a string (the README: non-string columns are errors)');
 
 // ---- arrow-rs (parquet-rs inside parquet-wasm), fed an Arrow IPC stream built with apache-arrow.
 const tiny = await rows(conn, tinySel);
@@ -139,6 +146,28 @@ writeFileSync(out('bad-truncated.parquet'), good.subarray(0, Math.floor(good.len
 add('bad-truncated.parquet', 'DuckDB, then cut', 'first 60% of duckdb-zstd.parquet', true, 'truncated file (no footer)');
 writeFileSync(out('bad-truncated-footer.parquet'), good.subarray(0, good.length - 6));
 add('bad-truncated-footer.parquet', 'DuckDB, then cut', 'duckdb-zstd.parquet without its last 6 bytes', true, 'truncated footer (no PAR1 magic at the end)');
+{
+  // A hostile footer length: parquet-go would allocate the claimed 2 GiB before noticing the file is 16 KB.
+  const hostile = Buffer.from(good);
+  hostile.writeUInt32LE(0x7fffffff, hostile.length - 8);
+  writeFileSync(out('bad-footer-length.parquet'), hostile);
+  add('bad-footer-length.parquet', 'DuckDB, then overwritten', 'duckdb-zstd.parquet whose footer length field says 0x7fffffff', true,
+    'footer length larger than the file: refuse before allocating it');
+}
+{
+  // A hostile page header: the first page claims 0x7fffffff compressed bytes (parquet-go allocated them
+  // before reading: 2.9 GB of RSS). The header starts at byte 4: fields 1 (type), 2 (uncompressed size) and
+  // 3 (compressed size), each a short-form i32 field header 0x15 and a zigzag varint.
+  const varintEnd = (b, i) => { while (b[i] & 0x80) i++; return i + 1; };
+  let i = 4;
+  for (let f = 0; f < 2; f++) { if (good[i] !== 0x15) throw new Error('unexpected page header'); i = varintEnd(good, i + 1); }
+  if (good[i] !== 0x15) throw new Error('unexpected page header');
+  const end = varintEnd(good, i + 1);
+  const zigzagMax = Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f]); // zigzag(0x7fffffff)
+  writeFileSync(out('bad-page-size.parquet'), Buffer.concat([good.subarray(0, i + 1), zigzagMax, good.subarray(end)]));
+  add('bad-page-size.parquet', 'DuckDB, then overwritten', 'duckdb-zstd.parquet whose first page header claims 0x7fffffff compressed bytes', true,
+    'page larger than its column chunk: refuse before allocating it');
+}
 {
   // Garbage over the middle of the question column's compressed pages; footer stays valid.
   const snappy = Buffer.from(readFileSync(out('duckdb-snappy.parquet')));
