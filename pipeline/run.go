@@ -310,35 +310,33 @@ func (r *runner) stream(ctx context.Context) error {
 	work := make(chan *batch, r.cfg.Workers)
 	done := make(chan *batch, window)
 
-	g.Go(func() error { // reader
+	g.Go(func() error { // reader: each file's Scanner decodes pages on its own workers; this goroutine only hands batches on
 		defer close(work)
 		seq := 0
 		for fi, f := range r.files {
 			sel := r.inputs[fi].Selected
-			for rg := 0; rg < f.NumRowGroups(); rg++ {
-				err := f.ReadRowGroup(rg, r.cfg.BatchSize, !sel, func(recs []orca.Record) error {
-					select {
-					case tokens <- struct{}{}:
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-					b := r.getBatch()
-					b.seq, b.selected = seq, sel
-					b.recs = append(b.recs[:0], recs...)
-					seq++
-					select {
-					case work <- b:
-						return nil
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-				})
-				if err != nil {
-					if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-						return ctx.Err()
-					}
-					return exitcode.With(exitcode.Input, err)
+			err := r.scanFile(ctx, f, sel, func(recs []orca.Record) error {
+				select {
+				case tokens <- struct{}{}:
+				case <-ctx.Done():
+					return ctx.Err()
 				}
+				b := r.getBatch()
+				b.seq, b.selected = seq, sel
+				b.recs = append(b.recs[:0], recs...)
+				seq++
+				select {
+				case work <- b:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			if err != nil {
+				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+					return ctx.Err()
+				}
+				return exitcode.With(exitcode.Input, err)
 			}
 		}
 		return nil
@@ -391,6 +389,27 @@ func (r *runner) stream(ctx context.Context) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// scanFile streams all rows of f in batches (only ids when the file is not selected).
+func (r *runner) scanFile(ctx context.Context, f *orca.File, selected bool, fn func([]orca.Record) error) error {
+	sc, err := f.Scan(ctx, orca.ScanOptions{IDsOnly: !selected, BatchRows: r.cfg.BatchSize, Workers: r.cfg.Workers})
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	for {
+		recs, err := sc.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(recs); err != nil {
+			return err
+		}
+	}
 }
 
 func (r *runner) getBatch() *batch {
