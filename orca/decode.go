@@ -207,7 +207,7 @@ func unpack(src []byte, width int, mask uint64, out []uint32) {
 // byteSource is what the DELTA_BINARY_PACKED decoder reads from: a byte slice or a page stream.
 type byteSource interface {
 	uvarint() (uint64, bool)
-	take(n int) ([]byte, bool) // the next n bytes, valid until the next call
+	chunk(n int) ([]byte, bool) // the next n bytes, valid until the next call
 }
 
 type sliceSource struct {
@@ -224,7 +224,7 @@ func (s *sliceSource) uvarint() (uint64, bool) {
 	return v, true
 }
 
-func (s *sliceSource) take(n int) ([]byte, bool) {
+func (s *sliceSource) chunk(n int) ([]byte, bool) {
 	if n < 0 || n > len(s.b)-s.pos {
 		return nil, false
 	}
@@ -278,7 +278,7 @@ func deltaDecode(src byteSource, want int, out []int64) ([]int64, error) {
 			return nil, errors.New("delta block header truncated")
 		}
 		minDelta := int64(md>>1) ^ -int64(md&1)
-		wb, ok := src.take(int(miniBlocks))
+		wb, ok := src.chunk(int(miniBlocks))
 		if !ok {
 			return nil, errors.New("delta bit widths truncated")
 		}
@@ -290,7 +290,7 @@ func deltaDecode(src byteSource, want int, out []int64) ([]int64, error) {
 			if w > 64 {
 				return nil, fmt.Errorf("delta bit width %d > 64", w)
 			}
-			mb, ok := src.take(per * int(w) / 8)
+			mb, ok := src.chunk(per * int(w) / 8)
 			if !ok {
 				return nil, errors.New("delta miniblock truncated")
 			}

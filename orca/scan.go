@@ -60,7 +60,7 @@ type Scanner struct {
 	stop context.CancelFunc
 
 	pages chan *colPage // planner → assembler, in planning order
-	work  chan []*colPage
+	work  chan task
 	wg    sync.WaitGroup
 
 	mu       sync.Mutex
@@ -141,7 +141,7 @@ func (f *File) Scan(ctx context.Context, o ScanOptions) (*Scanner, error) {
 	s.cur = make([]cursor, len(s.cols))
 	s.ctx, s.stop = context.WithCancel(ctx)
 	s.pages = make(chan *colPage, 4096)
-	s.work = make(chan []*colPage, 2*o.Workers)
+	s.work = make(chan task, 2*o.Workers)
 	context.AfterFunc(s.ctx, func() {
 		s.mu.Lock()
 		s.quit = true
@@ -167,11 +167,39 @@ func (s *Scanner) Close() {
 	clear(s.recs)
 }
 
+// task is a unit of decode work: a run of small pages, or a piece of a streamed Snappy page.
+type task struct {
+	pages []*colPage
+	piece *snappyPiece
+}
+
+// submit hands t to the decode workers.
+func (s *Scanner) submit(t task) error {
+	select {
+	case s.work <- t:
+		return nil
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+}
+
+// decodeLoop is a decode worker. Workers stop when the scan is closed (not when the planner ends:
+// streamed pages still hand them pieces).
 func (s *Scanner) decodeLoop() {
 	defer s.wg.Done()
 	var scratch decodeScratch
-	for t := range s.work {
-		for _, p := range t {
+	for {
+		var t task
+		select {
+		case t = <-s.work:
+		case <-s.ctx.Done():
+			return
+		}
+		if t.piece != nil {
+			t.piece.decode()
+			continue
+		}
+		for _, p := range t.pages {
 			if s.ctx.Err() != nil {
 				p.err = s.ctx.Err()
 			} else {
@@ -181,7 +209,7 @@ func (s *Scanner) decodeLoop() {
 				close(p.ready)
 			}
 		}
-		close(t[0].done)
+		close(t.pages[0].done)
 	}
 }
 
@@ -407,7 +435,6 @@ func (s *Scanner) plan() {
 	pl := &planner{s: s}
 	err := pl.run()
 	pl.flush()
-	close(s.work)
 	if err != nil {
 		s.mu.Lock()
 		s.planErr = err
@@ -724,7 +751,7 @@ func (pl *planner) flush() {
 	t := pl.task
 	pl.task, pl.taskLen, pl.taskDone = nil, 0, nil
 	select {
-	case pl.s.work <- t:
+	case pl.s.work <- task{pages: t}:
 	case <-pl.s.ctx.Done():
 		for _, p := range t {
 			p.err = pl.s.ctx.Err()
@@ -734,6 +761,17 @@ func (pl *planner) flush() {
 		}
 		close(done)
 	}
+}
+
+// tryAdmit charges cost if it fits in the read-ahead budget now.
+func (s *Scanner) tryAdmit(cost int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.quit || (s.inflight > 0 && s.inflight+cost > s.o.ReadAhead) {
+		return false
+	}
+	s.inflight += cost
+	return true
 }
 
 // charge adds bytes to the read-ahead total without waiting (memory already allocated).
