@@ -24,6 +24,7 @@ type File struct {
 	Size int64
 
 	f  *os.File
+	r  io.ReaderAt // what pages are read from (f; tests read from memory)
 	pf *parquet.File
 }
 
@@ -62,7 +63,7 @@ func Open(path string, index int) (file *File, err error) {
 	if err := checkSchema(pf.Schema()); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &File{Path: path, Index: index, Size: st.Size(), f: f, pf: pf}, nil
+	return &File{Path: path, Index: index, Size: st.Size(), f: f, r: f, pf: pf}, nil
 }
 
 // checkSchema requires each OpenOrca column to exist as a flat BYTE_ARRAY (string) column.
@@ -97,7 +98,12 @@ func columnNames(s *parquet.Schema) string {
 }
 
 // Close releases the file.
-func (f *File) Close() error { return f.f.Close() }
+func (f *File) Close() error {
+	if f.f == nil {
+		return nil
+	}
+	return f.f.Close()
+}
 
 // Name is the base name of the file, used for select.files globs.
 func (f *File) Name() string { return filepath.Base(f.Path) }

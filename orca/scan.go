@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -59,6 +60,8 @@ type Scanner struct {
 	ctx  context.Context
 	stop context.CancelFunc
 
+	stats ScanStats
+
 	pages chan *colPage // planner → assembler, in planning order
 	work  chan task
 	wg    sync.WaitGroup
@@ -80,6 +83,17 @@ type Scanner struct {
 	err     error
 	started bool
 }
+
+// ScanStats counts what a Scanner did (for benchmarks and tests).
+type ScanStats struct {
+	Pages         atomic.Int64 // data pages
+	Streamed      atomic.Int64 // data pages decoded as a stream (bigger than bigPage)
+	SnappyPieces  atomic.Int64 // Snappy pieces decoded in parallel
+	WholeFallback atomic.Int64 // streamed pages decoded whole after all (Snappy block that does not cut)
+}
+
+// Stats returns the scanner's counters (safe to call at any time).
+func (s *Scanner) Stats() *ScanStats { return &s.stats }
 
 // scanCol is one projected column.
 type scanCol struct {
@@ -536,7 +550,7 @@ func (pl *planner) openChunks(rg int, g *format.RowGroup, first int64) ([]chunk,
 }
 
 func (pl *planner) readAt(b []byte, off int64) error {
-	n, err := pl.s.f.f.ReadAt(b, off)
+	n, err := pl.s.f.r.ReadAt(b, off)
 	if n == len(b) {
 		return nil
 	}
@@ -651,7 +665,11 @@ func (pl *planner) step(rg int, c *chunk) error {
 	if h.uncompressedSize > 1<<30 && int64(h.uncompressedSize) > 64*int64(h.compressedSize)+1<<20 {
 		return fmt.Errorf("page %d at offset %d: %d bytes compressed claim %d uncompressed: corrupt header", num, at, h.compressedSize, h.uncompressedSize)
 	}
+	if p.rows > 0 {
+		s.stats.Pages.Add(1)
+	}
 	if p.streamed() {
+		s.stats.Streamed.Add(1)
 		// Decoded as it is read by a goroutine of its own (stream.go); nothing is read here.
 		p.cost = streamCost
 		if !pl.admitOrFlush(p.cost, p.first) {

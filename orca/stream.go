@@ -29,9 +29,13 @@ import (
 //   - LZ4: decoded whole.
 //
 // Values lying inside one piece point into it (no copy); a value crossing pieces is copied.
-const (
+var (
+	// bigPage and pieceBytes are variables so that tests can stream small pages in many pieces.
 	bigPage    = 4 << 20
 	pieceBytes = 1 << 20
+)
+
+const (
 	// streamCost is what an open streamed page costs beyond its pieces (input buffer, decoder state).
 	streamCost = 2 << 20
 	// snappyFragment is the fragment size of the C++ and Rust Snappy encoders.
@@ -71,6 +75,7 @@ func (s *Scanner) streamPage(p *colPage, body int64) {
 	sent := 0 // rows already sent: a retry (whole page, after a Snappy block that does not cut) skips them
 	err := s.streamOnce(p, body, false, &sent)
 	if errors.Is(err, errSnappyFarCopy) {
+		s.stats.WholeFallback.Add(1)
 		err = s.streamOnce(p, body, true, &sent)
 	}
 	if err != nil {
@@ -112,7 +117,7 @@ func (s *Scanner) streamOnce(p *colPage, body int64, whole bool, sent *int) erro
 		}
 		if p.maxDef > 0 {
 			buf := make([]byte, h.defLevelsLen)
-			if err := readFull(s.f.f, buf, body+int64(h.repLevelsLen)); err != nil {
+			if err := readFull(s.f.r, buf, body+int64(h.repLevelsLen)); err != nil {
 				return fmt.Errorf("reading definition levels: %w", err)
 			}
 			var err error
@@ -211,7 +216,7 @@ func (s *Scanner) openPieces(g *segmenter, codec int32, off, end int64, size int
 	if size < 0 {
 		return nil, fmt.Errorf("uncompressed size %d", size)
 	}
-	sec := io.NewSectionReader(s.f.f, off, end-off)
+	sec := io.NewSectionReader(s.f.r, off, end-off)
 	rp := &readerPieces{g: g, left: size, name: codecName(codec)}
 	switch {
 	case codec == codecUncompressed:
@@ -245,7 +250,7 @@ func (s *Scanner) openPieces(g *segmenter, codec int32, off, end int64, size int
 		return nil, err
 	}
 	raw := make([]byte, end-off)
-	if err := readFull(s.f.f, raw, off); err != nil {
+	if err := readFull(s.f.r, raw, off); err != nil {
 		s.release(int64(end-off) + int64(size))
 		return nil, fmt.Errorf("reading page: %w", err)
 	}
@@ -366,7 +371,7 @@ func (sp *snappyPieces) refill(keep int) error {
 		sp.in = append(sp.in, make([]byte, cap(sp.in))...)[:len(sp.in)]
 	}
 	m := int(min(int64(cap(sp.in)-len(sp.in)), sp.end-sp.off))
-	if err := readFull(sp.s.f.f, sp.in[len(sp.in):len(sp.in)+m], sp.off); err != nil {
+	if err := readFull(sp.s.f.r, sp.in[len(sp.in):len(sp.in)+m], sp.off); err != nil {
 		return err
 	}
 	sp.in = sp.in[:len(sp.in)+m]
@@ -519,6 +524,7 @@ func (sp *snappyPieces) submit(force bool) (bool, error) {
 		pc.cost = int64(outLen)
 	}
 	sp.queue = append(sp.queue, pc)
+	sp.s.stats.SnappyPieces.Add(1)
 	if err := sp.s.submit(task{piece: pc}); err != nil {
 		return false, err
 	}
