@@ -26,6 +26,10 @@ type File struct {
 	f  *os.File
 	r  io.ReaderAt // what pages are read from (f; tests read from memory)
 	pf *parquet.File
+	// compact footer (meta.go)
+	numRows int64
+	groups  []groupMeta
+	cols    [4]colMeta
 }
 
 // Open opens path, checks that it is Parquet with the four OpenOrca string columns, and returns a File
@@ -63,7 +67,9 @@ func Open(path string, index int) (file *File, err error) {
 	if err := checkSchema(pf.Schema()); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &File{Path: path, Index: index, Size: st.Size(), f: f, r: f, pf: pf}, nil
+	file = &File{Path: path, Index: index, Size: st.Size(), f: f, r: f, pf: pf}
+	file.indexFooter()
+	return file, nil
 }
 
 // checkSchema requires each OpenOrca column to exist as a flat BYTE_ARRAY (string) column.
@@ -109,12 +115,12 @@ func (f *File) Close() error {
 func (f *File) Name() string { return filepath.Base(f.Path) }
 
 // NumRows is the row count from the footer.
-func (f *File) NumRows() int64 { return f.pf.NumRows() }
+func (f *File) NumRows() int64 { return f.numRows }
 
 // NumRowGroups is the number of row groups.
-func (f *File) NumRowGroups() int { return len(f.pf.RowGroups()) }
+func (f *File) NumRowGroups() int { return len(f.groups) }
 
-// Parquet exposes the underlying parquet-go file for inspection.
+// Parquet exposes the underlying parquet-go file for inspection (nil after ReleaseFooter).
 func (f *File) Parquet() *parquet.File { return f.pf }
 
 // ReadRowGroup streams row group rg in batches of up to batchSize records. The slice passed to fn is

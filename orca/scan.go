@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/parquet-go/parquet-go/format"
 )
 
 // ScanOptions say what a Scanner reads and how much work it may have in flight.
@@ -34,7 +32,7 @@ type ScanOptions struct {
 const (
 	defaultBatchRows  = 1024
 	defaultBatchBytes = 4 << 20
-	defaultReadAhead  = 64 << 20
+	defaultReadAhead  = 32 << 20
 	// Pages are handed to decode workers in tasks of up to this many bytes (or taskPages pages), so
 	// files with tiny pages (one-row row groups) do not pay a channel hand-off per page.
 	taskBytes = 256 << 10
@@ -105,7 +103,7 @@ type scanCol struct {
 
 // Scan starts reading row groups o.From..o.To of f. Call Next until io.EOF (or an error), then Close.
 func (f *File) Scan(ctx context.Context, o ScanOptions) (*Scanner, error) {
-	groups := f.pf.Metadata().RowGroups
+	groups := f.groups
 	if o.To <= 0 || o.To > len(groups) {
 		o.To = len(groups)
 	}
@@ -130,19 +128,17 @@ func (f *File) Scan(ctx context.Context, o ScanOptions) (*Scanner, error) {
 	if o.IDsOnly {
 		names = Columns[:1]
 	}
-	schema := f.pf.Schema()
 	for i, name := range names {
-		leaf, ok := schema.Lookup(name)
-		if !ok {
+		if !f.cols[i].found {
 			return nil, fmt.Errorf("read %s: %w: missing column %q", f.Path, ErrSchema, name)
 		}
-		s.cols = append(s.cols, scanCol{name: name, bit: 1 << i, leaf: leaf.ColumnIndex, maxDef: leaf.MaxDefinitionLevel})
+		s.cols = append(s.cols, scanCol{name: name, bit: 1 << i, leaf: f.cols[i].leaf, maxDef: f.cols[i].maxDef})
 	}
 	for rg := 0; rg < o.To; rg++ {
 		if rg == o.From {
 			s.pos = s.end
 		}
-		s.end += groups[rg].NumRows
+		s.end += groups[rg].rows
 		if rg >= o.From {
 			s.rgEnds = append(s.rgEnds, s.end)
 		}
@@ -459,12 +455,11 @@ func (s *Scanner) plan() {
 
 func (pl *planner) run() error {
 	s := pl.s
-	md := s.f.pf.Metadata()
 	row := s.pos
 	for rg := s.o.From; rg < s.o.To; rg++ {
-		g := &md.RowGroups[rg]
-		if g.NumRows < 0 {
-			return fmt.Errorf("read %s row group %d: footer says %d rows", s.f.Path, rg, g.NumRows)
+		g := &s.f.groups[rg]
+		if g.rows < 0 {
+			return fmt.Errorf("read %s row group %d: footer says %d rows", s.f.Path, rg, g.rows)
 		}
 		chunks, err := pl.openChunks(rg, g, row)
 		if err != nil {
@@ -489,55 +484,46 @@ func (pl *planner) run() error {
 				return s.ctx.Err()
 			}
 		}
-		row += g.NumRows
+		row += g.rows
 	}
 	return nil
 }
 
 // openChunks validates the row group's projected column chunks and, when they are small, reads them
 // with one ReadAt.
-func (pl *planner) openChunks(rg int, g *format.RowGroup, first int64) ([]chunk, error) {
+func (pl *planner) openChunks(rg int, g *groupMeta, first int64) ([]chunk, error) {
 	s := pl.s
 	chunks := make([]chunk, len(s.cols))
 	lo, hi := int64(-1), int64(0)
 	var sum int64
 	for i, col := range s.cols {
-		if col.leaf >= len(g.Columns) {
-			return nil, fmt.Errorf("read %s row group %d: has %d column chunks, column %q is #%d", s.f.Path, rg, len(g.Columns), col.name, col.leaf)
-		}
-		cc := &g.Columns[col.leaf]
-		md := &cc.MetaData
+		m := &g.chunks[i]
 		where := func(msg string, a ...any) error {
 			return fmt.Errorf("read %s row group %d column %q: %s", s.f.Path, rg, col.name, fmt.Sprintf(msg, a...))
 		}
-		if cc.FilePath != "" {
-			return nil, where("column data in another file (%q) is not supported", cc.FilePath)
-		}
-		if len(cc.EncryptedColumnMetadata) > 0 {
+		switch {
+		case m.missing:
+			return nil, where("the row group has no chunk for this column")
+		case m.filePath != "":
+			return nil, where("column data in another file (%q) is not supported", m.filePath)
+		case m.encrypted:
 			return nil, where("encrypted columns are not supported")
+		case !codecSupported(m.codec):
+			return nil, where("compression %s is not supported", codecName(m.codec))
+		case m.start < 4 || m.end > s.f.Size || m.end < m.start:
+			return nil, where("column chunk bytes %d..%d lie outside the file (%d bytes): truncated or corrupt file", m.start, m.end, s.f.Size)
 		}
-		if !codecSupported(int32(md.Codec)) {
-			return nil, where("compression %s is not supported", codecName(int32(md.Codec)))
-		}
-		start := md.DataPageOffset
-		if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
-			start = md.DictionaryPageOffset
-		}
-		end := start + md.TotalCompressedSize
-		if start < 4 || md.TotalCompressedSize < 0 || end > s.f.Size || end < start {
-			return nil, where("column chunk bytes %d..%d lie outside the file (%d bytes): truncated or corrupt file", start, end, s.f.Size)
-		}
-		chunks[i] = chunk{col: i, off: start, end: end, codec: int32(md.Codec), next: first, last: first + g.NumRows, rows: g.NumRows}
-		if g.NumRows == 0 {
+		chunks[i] = chunk{col: i, off: m.start, end: m.end, codec: m.codec, next: first, last: first + g.rows, rows: g.rows}
+		if g.rows == 0 {
 			chunks[i].done = true
 		}
-		if lo < 0 || start < lo {
-			lo = start
+		if lo < 0 || m.start < lo {
+			lo = m.start
 		}
-		hi = max(hi, end)
-		sum += end - start
+		hi = max(hi, m.end)
+		sum += m.end - m.start
 	}
-	if g.NumRows > 0 && hi-lo <= smallSpan && hi-lo <= 2*sum+4096 {
+	if g.rows > 0 && hi-lo <= smallSpan && hi-lo <= 2*sum+4096 {
 		buf := make([]byte, hi-lo)
 		if err := pl.readAt(buf, lo); err != nil {
 			return nil, fmt.Errorf("read %s row group %d: %w", s.f.Path, rg, err)

@@ -97,6 +97,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, exitcode.With(exitcode.Input, err)
 		}
 		files[i] = f
+		f.ReleaseFooter() // the scanner works from a compact copy; big footers would stay in memory otherwise
 		if f.NumRows() == 0 {
 			return nil, exitcode.Errorf(exitcode.Input, "input %s has no rows", inputs[i].Path)
 		}
