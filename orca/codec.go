@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/andybalholm/brotli"
@@ -66,24 +67,20 @@ func decompress(codec int32, dst, src []byte) error {
 	switch codec {
 	case codecUncompressed:
 		if len(src) != size {
-			return fmt.Errorf("uncompressed page holds %d bytes, header says %d", len(src), size)
+			return fmt.Errorf("page holds %d bytes, header says %d", len(src), size)
 		}
 		copy(dst, src)
 		return nil
 	case codecSnappy:
-		n, err := snappy.DecodedLen(src)
-		if err != nil {
-			return fmt.Errorf("snappy: %w", err)
-		}
-		if n != size {
-			return fmt.Errorf("snappy block decodes to %d bytes, header says %d", n, size)
+		if err := checkSize(codec, src, size); err != nil {
+			return err
 		}
 		out, err := snappy.Decode(dst, src)
 		if err != nil {
-			return fmt.Errorf("snappy: %w", err)
+			return errCorrupt(err)
 		}
 		if len(out) != size || (size > 0 && &out[0] != &dst[0]) {
-			return fmt.Errorf("snappy block decoded to %d bytes, header says %d", len(out), size)
+			return fmt.Errorf("block decoded to %d bytes, header says %d", len(out), size)
 		}
 		return nil
 	case codecZstd:
@@ -95,10 +92,10 @@ func decompress(codec int32, dst, src []byte) error {
 		defer zstdPool.Put(d)
 		out, err := d.DecodeAll(src, dst[:0])
 		if err != nil {
-			return fmt.Errorf("zstd: %w", err)
+			return errCorrupt(err)
 		}
 		if len(out) != size || (size > 0 && &out[0] != &dst[0]) {
-			return fmt.Errorf("zstd page decoded to %d bytes, header says %d", len(out), size)
+			return fmt.Errorf("decoded to %d bytes, header says %d", len(out), size)
 		}
 		return nil
 	case codecGzip:
@@ -106,12 +103,12 @@ func decompress(codec int32, dst, src []byte) error {
 		if v := gzipPool.Get(); v != nil {
 			zr = v.(*gzip.Reader)
 			if err := zr.Reset(bytes.NewReader(src)); err != nil {
-				return fmt.Errorf("gzip: %w", err)
+				return errCorrupt(err)
 			}
 		} else {
 			var err error
 			if zr, err = gzip.NewReader(bytes.NewReader(src)); err != nil {
-				return fmt.Errorf("gzip: %w", err)
+				return errCorrupt(err)
 			}
 		}
 		defer gzipPool.Put(zr)
@@ -131,16 +128,40 @@ func decompress(codec int32, dst, src []byte) error {
 	return fmt.Errorf("unsupported compression %s", codecName(codec))
 }
 
+// checkSize compares the decoded size a Snappy block states with the page header's before a buffer of
+// that size is allocated. (Pages claiming more than bigPage are streamed, in pieces, whatever the codec.)
+func checkSize(codec int32, src []byte, size int) error {
+	if codec == codecSnappy {
+		n, err := snappy.DecodedLen(src)
+		if err != nil {
+			return errCorrupt(err)
+		}
+		if n != size {
+			return fmt.Errorf("block decodes to %d bytes, header says %d", n, size)
+		}
+	}
+	return nil
+}
+
+// errCorrupt words a decompressor's error without its package prefix ("s2: corrupt input").
+func errCorrupt(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 && i < 8 {
+		msg = msg[i+2:]
+	}
+	return errors.New(msg)
+}
+
 func readExactly(r io.Reader, dst []byte, name string) error {
 	if _, err := io.ReadFull(r, dst); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("%s page decodes to fewer bytes than the %d its header says", name, len(dst))
+			return fmt.Errorf("decodes to fewer bytes than the %d the header says", len(dst))
 		}
-		return fmt.Errorf("%s: %w", name, err)
+		return errCorrupt(err)
 	}
 	var one [1]byte
 	if n, _ := r.Read(one[:]); n != 0 {
-		return fmt.Errorf("%s page decodes to more bytes than the %d its header says", name, len(dst))
+		return fmt.Errorf("decodes to more bytes than the %d the header says", len(dst))
 	}
 	return nil
 }
@@ -148,10 +169,10 @@ func readExactly(r io.Reader, dst []byte, name string) error {
 func lz4Block(dst, src []byte) error {
 	n, err := lz4.UncompressBlock(src, dst)
 	if err != nil {
-		return fmt.Errorf("lz4: %w", err)
+		return errCorrupt(err)
 	}
 	if n != len(dst) {
-		return fmt.Errorf("lz4 page decoded to %d bytes, header says %d", n, len(dst))
+		return fmt.Errorf("decoded to %d bytes, header says %d", n, len(dst))
 	}
 	return nil
 }

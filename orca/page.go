@@ -162,6 +162,9 @@ func (p *colPage) body(raw []byte, size int, keep bool) ([]byte, bool, error) {
 		}
 		return raw, false, nil
 	}
+	if err := checkSize(p.codec, raw, size); err != nil {
+		return nil, false, fmt.Errorf("decompressing %s page: %w", codecName(p.codec), err)
+	}
 	var dst []byte
 	if keep {
 		dst = make([]byte, size)

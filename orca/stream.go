@@ -512,7 +512,7 @@ func (sp *snappyPieces) submit(force bool) (bool, error) {
 	outLen, start, err := sp.cut()
 	if err != nil {
 		sp.s.release(est)
-		return false, err
+		return false, fmt.Errorf("decompressing SNAPPY page: %w", err)
 	}
 	span := sp.ip - start
 	comp := getBuf(binary.MaxVarintLen64 + span)
