@@ -65,21 +65,24 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 		}
 		in.RowGroups = append(in.RowGroups, info)
 	}
-	for rg := 0; rg < f.NumRowGroups(); rg++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	sc, err := f.Scan(ctx, ScanOptions{IDsOnly: true, BatchRows: 4096})
+	if err != nil {
+		return nil, err
+	}
+	defer sc.Close()
+	for {
+		recs, err := sc.Next()
+		if err == io.EOF {
+			break
 		}
-		err := f.ReadRowGroup(rg, 4096, true, func(recs []Record) error {
-			for i := range recs {
-				in.Submixes[recs[i].Submix()]++
-				if recs[i].Nulls&NullID != 0 {
-					in.NullIDs++
-				}
-			}
-			return nil
-		})
 		if err != nil {
 			return nil, err
+		}
+		for i := range recs {
+			in.Submixes[recs[i].Submix()]++
+			if recs[i].Nulls&NullID != 0 {
+				in.NullIDs++
+			}
 		}
 	}
 	return in, nil
