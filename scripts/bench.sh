@@ -4,6 +4,7 @@
 #   scripts/bench.sh                          # 100k and 1M rows, every writer
 #   ROWS="100000" scripts/bench.sh            # quicker
 #   WRITERS="synth duckdb" scripts/bench.sh   # some writers only
+#   FULL=0 scripts/bench.sh                   # without the full recipe (B)
 #
 # For each size it generates `orcaprep synth` data (cached in .bench/) and the same rows written by other
 # writers, then measures with /usr/bin/time -v:
@@ -29,6 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${ROWS:-100000 1000000}"
 WRITERS="${WRITERS:-synth duckdb duckdb1rg arrowrs realtext}"
+FULL="${FULL:-1}"
 mkdir -p .bench
 go build -o .bench/orcaprep ./cmd/orcaprep
 if [ ! -d scripts/node/node_modules ]; then scripts/install-test-deps.sh; fi
@@ -98,7 +100,7 @@ for n in $ROWS; do
   if [[ " $WRITERS " == *" synth "* ]]; then
     measure "M-$n" .bench/orcaprep run --config scripts/bench/scan.yaml --format messages --input "$syn" --out ".bench/out-M-$n" --overwrite -q
     row "$n" "M orcaprep scan→dedupe→messages [synth]" "$WALL" "$mb" - "$RSS"
-    if [ -f testdata/llama2/tokenizer.model ]; then
+    if [ "$FULL" = 1 ] && [ -f testdata/llama2/tokenizer.model ]; then
       measure "B-$n" .bench/orcaprep run --config scripts/bench/full.yaml --input "$syn" --out ".bench/out-B-$n" --overwrite -q
       read -r tok eff bins lb < <(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["packing"]; print(p["tokens"], p["efficiency"], p["bins"], p["lower_bound_bins"])' ".bench/out-B-$n/stats.json")
       row "$n" "B orcaprep full recipe (packed) [synth]" "$WALL" "$mb" "$(awk -v t=$tok -v w=$WALL 'BEGIN{printf "%.0f", t/w}')" "$RSS"
