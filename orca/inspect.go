@@ -65,25 +65,17 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 		}
 		in.RowGroups = append(in.RowGroups, info)
 	}
-	sc, err := f.Scan(ctx, ScanOptions{IDsOnly: true, BatchRows: 4096})
-	if err != nil {
-		return nil, err
-	}
-	defer sc.Close()
-	for {
-		recs, err := sc.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = f.Each(ctx, ScanOptions{IDsOnly: true, BatchRows: 4096}, func(recs []Record) error {
 		for i := range recs {
 			in.Submixes[recs[i].Submix()]++
 			if recs[i].Nulls&NullID != 0 {
 				in.NullIDs++
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return in, nil
 }

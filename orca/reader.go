@@ -131,23 +131,7 @@ func (f *File) ReadRowGroup(rg int, batchSize int, idsOnly bool, fn func([]Recor
 	if n := f.NumRowGroups(); rg < 0 || rg >= n {
 		return fmt.Errorf("read %s: row group %d out of range (file has %d)", f.Path, rg, n)
 	}
-	s, err := f.Scan(context.Background(), ScanOptions{From: rg, To: rg + 1, IDsOnly: idsOnly, BatchRows: batchSize})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	for {
-		recs, err := s.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(recs); err != nil {
-			return err
-		}
-	}
+	return f.Each(context.Background(), ScanOptions{From: rg, To: rg + 1, IDsOnly: idsOnly, BatchRows: batchSize}, fn)
 }
 
 // guard runs fn and converts a panic inside parquet-go (seen on corrupt pages and footers) into an error.

@@ -166,6 +166,27 @@ func (f *File) Scan(ctx context.Context, o ScanOptions) (*Scanner, error) {
 	return s, nil
 }
 
+// Each scans o of f and calls fn with every batch, in order, until the end or an error (fn's included).
+func (f *File) Each(ctx context.Context, o ScanOptions, fn func([]Record) error) error {
+	s, err := f.Scan(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		recs, err := s.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(recs); err != nil {
+			return err
+		}
+	}
+}
+
 // Close stops the scanner's goroutines and waits for them; the File may be closed afterwards.
 func (s *Scanner) Close() {
 	s.stop()
@@ -426,6 +447,7 @@ type chunk struct {
 	rows     int64 // rows in the row group
 	num      int   // pages seen
 	dict     *colPage
+	dictCost int64 // read-ahead budget held by the dictionary page until the last data page
 	done     bool
 }
 
@@ -525,7 +547,7 @@ func (pl *planner) openChunks(rg int, g *groupMeta, first int64) ([]chunk, error
 	}
 	if g.rows > 0 && hi-lo <= smallSpan && hi-lo <= 2*sum+4096 {
 		buf := make([]byte, hi-lo)
-		if err := pl.readAt(buf, lo); err != nil {
+		if err := readFull(pl.s.f.r, buf, lo); err != nil {
 			return nil, fmt.Errorf("read %s row group %d: %w", s.f.Path, rg, err)
 		}
 		for i := range chunks {
@@ -535,17 +557,6 @@ func (pl *planner) openChunks(rg int, g *groupMeta, first int64) ([]chunk, error
 	return chunks, nil
 }
 
-func (pl *planner) readAt(b []byte, off int64) error {
-	n, err := pl.s.f.r.ReadAt(b, off)
-	if n == len(b) {
-		return nil
-	}
-	if err == nil || errors.Is(err, io.EOF) {
-		return fmt.Errorf("file ends at byte %d, wanted bytes %d..%d: truncated file", off+int64(n), off, off+int64(len(b)))
-	}
-	return err
-}
-
 // bytes returns the n bytes at off, from the chunk's buffer when it holds them, else read from the file
 // into a pooled buffer (pooled reports which).
 func (pl *planner) bytesAt(c *chunk, off int64, n int) (b []byte, pooled bool, err error) {
@@ -553,7 +564,7 @@ func (pl *planner) bytesAt(c *chunk, off int64, n int) (b []byte, pooled bool, e
 		return c.buf[off-c.bufOff : off-c.bufOff+int64(n)], false, nil
 	}
 	b = getBuf(n)
-	if err := pl.readAt(b, off); err != nil {
+	if err := readFull(pl.s.f.r, b, off); err != nil {
 		putBuf(b)
 		return nil, false, err
 	}
@@ -573,7 +584,7 @@ func (pl *planner) header(c *chunk) (pageHeader, int, error) {
 				pl.hdrBuf = make([]byte, n)
 			}
 			b = pl.hdrBuf[:n]
-			if err := pl.readAt(b, c.off); err != nil {
+			if err := readFull(pl.s.f.r, b, c.off); err != nil {
 				return pageHeader{}, 0, err
 			}
 		}
@@ -661,18 +672,22 @@ func (pl *planner) step(rg int, c *chunk) error {
 		if !pl.admitOrFlush(p.cost, p.first) {
 			return s.ctx.Err()
 		}
+		pl.chargeDict(c, p)
 		p.segs = make(chan *segment, 16)
 		s.wg.Add(1)
 		go s.streamPage(p, body)
-		return pl.emitStream(p)
+		return pl.send(p)
 	}
+	// A dictionary page is charged like a data page (the assembler needs it at the chunk's first row),
+	// and released with the chunk's last data page: its values are used until then.
 	p.cost = int64(h.compressedSize) + int64(h.uncompressedSize)
-	if p.rows > 0 {
-		if !pl.admitOrFlush(p.cost, p.first) {
-			return s.ctx.Err()
-		}
+	if !pl.admitOrFlush(p.cost, p.first) {
+		return s.ctx.Err()
+	}
+	if p.rows == 0 {
+		c.dictCost, p.cost = p.cost, 0
 	} else {
-		p.cost = 0 // dictionaries live as long as their chunk; they are not read-ahead
+		pl.chargeDict(c, p)
 	}
 	raw, pooled, err := pl.bytesAt(c, body, int(h.compressedSize))
 	if err != nil {
@@ -681,6 +696,14 @@ func (pl *planner) step(rg int, c *chunk) error {
 	}
 	p.raw, p.pooled = raw, pooled
 	return pl.emit(p)
+}
+
+// chargeDict hands the chunk's dictionary budget to p when p is the chunk's last data page.
+func (pl *planner) chargeDict(c *chunk, p *colPage) {
+	if c.done {
+		p.cost += c.dictCost
+		c.dictCost = 0
+	}
 }
 
 // admitOrFlush charges the budget, first handing pending pages to the workers if it has to wait (the
@@ -702,7 +725,6 @@ func (pl *planner) admitOrFlush(cost, first int64) bool {
 
 // emit queues p for decoding and for the assembler.
 func (pl *planner) emit(p *colPage) error {
-	s := pl.s
 	if len(pl.task) == 0 {
 		pl.taskDone = make(chan struct{})
 	}
@@ -715,22 +737,12 @@ func (pl *planner) emit(p *colPage) error {
 	if p.rows == 0 {
 		return nil // dictionary pages reach the assembler through the data pages that use them
 	}
-	select {
-	case s.pages <- p:
-		return nil
-	default:
-	}
-	pl.flush()
-	select {
-	case s.pages <- p:
-		return nil
-	case <-s.ctx.Done():
-		return s.ctx.Err()
-	}
+	return pl.send(p)
 }
 
-// emitStream hands a streamed page to the assembler.
-func (pl *planner) emitStream(p *colPage) error {
+// send hands p to the assembler; if that has to wait, pending pages go to the workers first (the
+// assembler may be waiting for one of them).
+func (pl *planner) send(p *colPage) error {
 	s := pl.s
 	select {
 	case s.pages <- p:

@@ -200,13 +200,14 @@ func (s *Scanner) streamOnce(p *colPage, body int64, whole bool, sent *int) erro
 	return g.finish()
 }
 
+// readFull reads len(b) bytes at off; a short read is a truncated file.
 func readFull(f io.ReaderAt, b []byte, off int64) error {
 	n, err := f.ReadAt(b, off)
 	if n == len(b) {
 		return nil
 	}
 	if err == nil || errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
+		return fmt.Errorf("file ends at byte %d, wanted bytes %d..%d: truncated file", off+int64(n), off, off+int64(len(b)))
 	}
 	return err
 }

@@ -316,7 +316,8 @@ func (r *runner) stream(ctx context.Context) error {
 		seq := 0
 		for fi, f := range r.files {
 			sel := r.inputs[fi].Selected
-			err := r.scanFile(ctx, f, sel, func(recs []orca.Record) error {
+			o := orca.ScanOptions{IDsOnly: !sel, BatchRows: r.cfg.BatchSize, Workers: r.cfg.Workers}
+			err := f.Each(ctx, o, func(recs []orca.Record) error {
 				select {
 				case tokens <- struct{}{}:
 				case <-ctx.Done():
@@ -390,27 +391,6 @@ func (r *runner) stream(ctx context.Context) error {
 		return nil
 	})
 	return g.Wait()
-}
-
-// scanFile streams all rows of f in batches (only ids when the file is not selected).
-func (r *runner) scanFile(ctx context.Context, f *orca.File, selected bool, fn func([]orca.Record) error) error {
-	sc, err := f.Scan(ctx, orca.ScanOptions{IDsOnly: !selected, BatchRows: r.cfg.BatchSize, Workers: r.cfg.Workers})
-	if err != nil {
-		return err
-	}
-	defer sc.Close()
-	for {
-		recs, err := sc.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(recs); err != nil {
-			return err
-		}
-	}
 }
 
 func (r *runner) getBatch() *batch {
