@@ -53,7 +53,7 @@ measure() {
     w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
     r=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
     if [ -z "$WALL" ] || awk -v a="$w" -v b="$WALL" 'BEGIN{exit !(a<b)}'; then WALL=$w; fi
-    [ "$r" -gt "$RSS" ] && RSS=$r
+    if [ "$r" -gt "$RSS" ]; then RSS=$r; fi
   done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
