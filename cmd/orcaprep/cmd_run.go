@@ -40,7 +40,7 @@ when the run succeeds, so a failed run never leaves half-written output.
 	f.StringArrayVarP(&o.Inputs, "input", "i", nil, "input Parquet file, glob, directory or hf:// reference (repeatable; replaces the config's inputs)")
 	f.StringVarP(&o.Out, "out", "o", "", "output directory")
 	f.StringVar(&o.Format, "format", "", "output format: messages|text|tokenized|packed (default from config, else text)")
-	f.IntVar(&o.Workers, "workers", 0, "parallel workers (0 = number of CPUs); output is identical for any value")
+	f.IntVar(&o.Workers, "workers", 0, "parallel workers, and the most cores the run uses (0 = every CPU); output is identical for any value")
 	f.StringVar(&o.Tokenizer, "tokenizer", "", "tokenizer.model, tokenizer.json or hf:// reference (needed by tokenized and packed)")
 	f.IntVar(&o.SequenceLen, "sequence-len", 0, "longest sample / packed row in tokens (default 16384)")
 	f.BoolVar(&o.Overwrite, "overwrite", false, "replace a non-empty output directory")
