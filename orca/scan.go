@@ -483,6 +483,9 @@ func (pl *planner) run() error {
 		if g.rows < 0 {
 			return fmt.Errorf("read %s row group %d: footer says %d rows", s.f.Path, rg, g.rows)
 		}
+		if g.rows == 0 {
+			continue // nothing to read (some writers leave empty chunks with no offsets)
+		}
 		chunks, err := pl.openChunks(rg, g, row)
 		if err != nil {
 			return err
