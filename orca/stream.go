@@ -679,8 +679,10 @@ func (r *pieceReader) str(n int) (string, error) {
 		r.pos += n
 		return v, nil
 	}
+	if err := r.g.reserve(n); err != nil {
+		return "", err
+	}
 	b := make([]byte, n)
-	r.g.extra += int64(n)
 	if err := r.fill(b); err != nil {
 		return "", err
 	}
@@ -735,6 +737,21 @@ func (g *segmenter) acquire(cost int64) error {
 	if !g.s.admit(cost, g.p.first+int64(g.row)) {
 		return g.s.ctx.Err()
 	}
+	return nil
+}
+
+// reserve accounts for n bytes about to be allocated for the next value. A value larger than a piece
+// waits for budget like a piece (so a page of 100 MB values holds one of them at a time, not as many as
+// fit before the assembler catches up); smaller ones are charged when their segment is sent.
+func (g *segmenter) reserve(n int) error {
+	if n <= pieceBytes {
+		g.extra += int64(n)
+		return nil
+	}
+	if err := g.acquire(int64(n)); err != nil {
+		return err
+	}
+	g.cost += int64(n)
 	return nil
 }
 
@@ -865,8 +882,10 @@ func (g *segmenter) lengths(lens, prefix []int64) error {
 		}
 		n := int(pl + l)
 		if len(buf)+n > cap(buf) {
+			if err := g.reserve(max(n, 64<<10)); err != nil {
+				return err
+			}
 			buf = make([]byte, 0, max(n, 64<<10))
-			g.extra += int64(cap(buf))
 		}
 		start := len(buf)
 		buf = append(buf, prev[:pl]...)

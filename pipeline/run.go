@@ -24,6 +24,7 @@ import (
 	"github.com/orcaprep/orcaprep/stats"
 	"github.com/orcaprep/orcaprep/tokenizer"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // Stage names, in pipeline order; the ledger reports each one's in/out/dropped counts.
@@ -163,10 +164,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
+// maxPooledBuffer is the largest rendering buffer a pooled batch keeps.
+const maxPooledBuffer = 8 << 20
+
+// maxInflightText bounds the input text of the batches between the reader and the merge.
+const maxInflightText = 64 << 20
+
 // batch is the unit of work passed between stages: rows read from one row group, in input order.
 type batch struct {
 	seq      int
-	selected bool // the file matched select.files
+	held     int64 // bytes of text it holds of the in-flight budget
+	selected bool  // the file matched select.files
 	recs     []orca.Record
 	items    []item
 	arena    []byte   // rendered output lines, items point into it
@@ -308,6 +316,9 @@ func (r *runner) stream(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	window := cap(r.pool)
 	tokens := make(chan struct{}, window)
+	// The window also holds at most maxInflightText bytes of input text (a batch with more takes it all),
+	// so that batches of 100 MB values are not processed 4·workers at a time.
+	inflight := semaphore.NewWeighted(maxInflightText)
 	work := make(chan *batch, r.cfg.Workers)
 	done := make(chan *batch, window)
 
@@ -323,8 +334,13 @@ func (r *runner) stream(ctx context.Context) error {
 				case <-ctx.Done():
 					return ctx.Err()
 				}
+				held := min(textBytes(recs), maxInflightText)
+				if err := inflight.Acquire(ctx, held); err != nil {
+					<-tokens
+					return err
+				}
 				b := r.getBatch()
-				b.seq, b.selected = seq, sel
+				b.seq, b.selected, b.held = seq, sel, held
 				b.recs = append(b.recs[:0], recs...)
 				seq++
 				select {
@@ -377,6 +393,7 @@ func (r *runner) stream(ctx context.Context) error {
 				}
 				r.bar.Add(int64(len(nb.recs)))
 				r.bar.AddBytes(textBytes(nb.recs))
+				inflight.Release(nb.held) // before putBatch: the reader may take nb back at once
 				r.putBatch(nb)
 				<-tokens
 				return nil
@@ -405,6 +422,14 @@ func (r *runner) getBatch() *batch {
 func (r *runner) putBatch(b *batch) {
 	clear(b.recs) // let the strings go
 	b.recs = b.recs[:0]
+	// A batch that carried a huge value (100 MB) grew its buffers to match: pooled, every batch that ever
+	// met one would keep that much memory for the rest of the run.
+	if cap(b.arena) > maxPooledBuffer {
+		b.arena = nil
+	}
+	if cap(b.scratch) > maxPooledBuffer {
+		b.scratch = nil
+	}
 	select {
 	case r.pool <- b:
 	default:
