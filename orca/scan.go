@@ -72,14 +72,12 @@ type Scanner struct {
 	planErr  error // planner failure, reported when the assembler reaches it
 
 	// assembler state (Next's goroutine only)
-	queue   [][]*colPage // per column, planned pages not yet current
-	cur     []cursor
-	pos     int64 // next file row to assemble
-	end     int64 // file row after the last one of the range
-	rgEnds  []int64
-	recs    []Record
-	err     error
-	started bool
+	queue [][]*colPage // per column, planned pages not yet current
+	cur   []cursor
+	pos   int64 // next file row to assemble
+	end   int64 // file row after the last one of the range
+	recs  []Record
+	err   error
 }
 
 // ScanStats counts what a Scanner did (for benchmarks and tests).
@@ -139,9 +137,6 @@ func (f *File) Scan(ctx context.Context, o ScanOptions) (*Scanner, error) {
 			s.pos = s.end
 		}
 		s.end += groups[rg].rows
-		if rg >= o.From {
-			s.rgEnds = append(s.rgEnds, s.end)
-		}
 	}
 	if o.From == o.To {
 		s.pos = s.end
