@@ -37,18 +37,18 @@ func checkFooter(r io.ReaderAt, size int64) (dataEnd int64, err error) {
 	if _, err := r.ReadAt(buf, size-8-n); err != nil {
 		return 0, fmt.Errorf("read footer: %w", err)
 	}
-	w := thriftWalker{b: buf}
-	if err := w.structure(0); err != nil {
-		return 0, fmt.Errorf("corrupt footer metadata at byte %d of %d: %w", w.off, n, err)
+	r2 := thriftReader{b: buf}
+	r2.skip(ctStruct, 0)
+	if r2.err != nil {
+		return 0, fmt.Errorf("corrupt footer metadata at byte %d of %d: %w", r2.pos, n, r2.err)
 	}
 	return size - 8 - n, nil
 }
 
-// checkPages walks the page headers of the column chunks orcaprep reads, before parquet-go does: every
-// chunk must lie inside the file's data, every page inside its chunk, and each header's own lists and
-// strings (statistics) inside the chunk. parquet-go allocates a page's buffer from its header before reading
-// it: one header claiming 2 GiB of compressed data cost 2.9 GB of RSS. The walk reads only the headers
-// (a few KB each, sequentially), so it costs little next to reading the pages.
+// checkPages walks the page headers of the column chunks orcaprep reads, at Open: every chunk must lie inside
+// the file's data, every page inside its chunk, and each header's own lists and strings (statistics) inside
+// the chunk. The scanner checks the same bounds as it reads; checking at Open as well makes a damaged last
+// file fail before any work instead of after an hour. The walk reads only the headers (a few KB each).
 func checkPages(r io.ReaderAt, dataEnd int64, md *format.FileMetaData, columns []string) error {
 	want := map[string]bool{}
 	for _, c := range columns {
@@ -78,7 +78,8 @@ func checkPages(r io.ReaderAt, dataEnd int64, md *format.FileMetaData, columns [
 	return nil
 }
 
-// checkChunkPages walks the pages of the chunk [start, end); buf is reused between calls.
+// checkChunkPages walks the pages of the chunk [start, end) with the scanner's page-header parser; buf is
+// reused between calls.
 func checkChunkPages(r io.ReaderAt, start, end int64, buf []byte) ([]byte, error) {
 	for pos := start; pos < end; {
 		n := min(int64(4096), end-pos)
@@ -90,202 +91,21 @@ func checkChunkPages(r io.ReaderAt, start, end int64, buf []byte) ([]byte, error
 			if _, err := r.ReadAt(b, pos); err != nil && !(errors.Is(err, io.EOF) && pos+n == end) {
 				return buf, fmt.Errorf("read page header at byte %d: %w", pos, err)
 			}
-			w := thriftWalker{b: b}
-			comp, err := w.pageHeader()
-			if errors.Is(err, errThriftEOF) && n < end-pos {
-				// A header longer than what was read (large statistics): read more, at once as much as a
-				// string in it said it needs.
-				n = min(max(2*n, int64(min(w.need, uint64(end-pos)))+4096), end-pos)
+			h, hlen, err := parsePageHeader(b)
+			if errors.Is(err, errThriftShort) && n < end-pos {
+				n = min(2*n, end-pos) // a header longer than what was read (large statistics): read more
 				continue
 			}
 			if err != nil {
 				return buf, fmt.Errorf("corrupt page header at byte %d: %w", pos, err)
 			}
-			if left := end - pos - int64(w.off); comp > left {
+			comp := int64(h.compressedSize)
+			if left := end - pos - int64(hlen); comp > left {
 				return buf, fmt.Errorf("corrupt page header at byte %d: the page claims %d bytes of data, the column chunk has %d left", pos, comp, left)
 			}
-			pos += int64(w.off) + comp
+			pos += int64(hlen) + comp
 			break
 		}
 	}
 	return buf, nil
-}
-
-// pageHeader walks a thrift PageHeader and returns its compressed_page_size (field 3).
-func (w *thriftWalker) pageHeader() (int64, error) {
-	comp := int64(-1)
-	id := int64(0)
-	for {
-		h, err := w.byte1()
-		if err != nil {
-			return 0, err
-		}
-		if h == 0 {
-			break
-		}
-		if d := int64(h >> 4); d != 0 {
-			id += d
-		} else {
-			v, err := w.uvarint()
-			if err != nil {
-				return 0, err
-			}
-			id = int64(v>>1) ^ -int64(v&1)
-		}
-		t := h & 0x0f
-		if t == 5 && id == 3 {
-			v, err := w.uvarint()
-			if err != nil {
-				return 0, err
-			}
-			comp = int64(v>>1) ^ -int64(v&1)
-			continue
-		}
-		if t != 1 && t != 2 {
-			if err := w.value(t, 1); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if comp < 0 {
-		return 0, fmt.Errorf("no valid compressed_page_size (%d)", comp)
-	}
-	return comp, nil
-}
-
-// thriftWalker skips through a thrift compact-protocol value without building it, checking that every
-// declared size fits in the remaining input (each list element takes at least one byte).
-type thriftWalker struct {
-	b   []byte
-	off int
-	// need is at least how many bytes the value needs when it reached past the input's end (0: unknown)
-	need uint64
-}
-
-const maxThriftDepth = 64
-
-// errThriftEOF: the input ends inside a value, or a size reaches past its end.
-var errThriftEOF = errors.New("ends inside a value")
-
-func (w *thriftWalker) left() int { return len(w.b) - w.off }
-
-func (w *thriftWalker) byte1() (byte, error) {
-	if w.off >= len(w.b) {
-		return 0, errThriftEOF
-	}
-	c := w.b[w.off]
-	w.off++
-	return c, nil
-}
-
-func (w *thriftWalker) uvarint() (uint64, error) {
-	v, n := binary.Uvarint(w.b[w.off:])
-	if n <= 0 {
-		if n == 0 {
-			return 0, errThriftEOF
-		}
-		return 0, errors.New("varint overflows 64 bits")
-	}
-	w.off += n
-	return v, nil
-}
-
-func (w *thriftWalker) skip(n uint64, what string) error {
-	if n > uint64(w.left()) {
-		w.need = uint64(w.off) + n
-		return fmt.Errorf("%s of %d bytes, only %d left: %w", what, n, w.left(), errThriftEOF)
-	}
-	w.off += int(n)
-	return nil
-}
-
-func (w *thriftWalker) structure(depth int) error {
-	if depth > maxThriftDepth {
-		return fmt.Errorf("nested deeper than %d", maxThriftDepth)
-	}
-	for {
-		h, err := w.byte1()
-		if err != nil {
-			return err
-		}
-		if h == 0 { // stop
-			return nil
-		}
-		if h>>4 == 0 { // long form: the field id follows as a zigzag varint
-			if _, err := w.uvarint(); err != nil {
-				return err
-			}
-		}
-		if t := h & 0x0f; t != 1 && t != 2 { // booleans carry their value in the type
-			if err := w.value(t, depth); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-func (w *thriftWalker) value(t byte, depth int) error {
-	switch t {
-	case 1, 2: // a boolean element of a list takes one byte
-		return w.skip(1, "bool")
-	case 3:
-		return w.skip(1, "byte")
-	case 4, 5, 6:
-		_, err := w.uvarint()
-		return err
-	case 7:
-		return w.skip(8, "double")
-	case 8:
-		n, err := w.uvarint()
-		if err != nil {
-			return err
-		}
-		return w.skip(n, "string")
-	case 9, 10:
-		h, err := w.byte1()
-		if err != nil {
-			return err
-		}
-		n := uint64(h >> 4)
-		if n == 15 {
-			if n, err = w.uvarint(); err != nil {
-				return err
-			}
-		}
-		if n > uint64(w.left()) {
-			return fmt.Errorf("list of %d elements in %d bytes: %w", n, w.left(), errThriftEOF)
-		}
-		for i := uint64(0); i < n; i++ {
-			if err := w.value(h&0x0f, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	case 11:
-		n, err := w.uvarint()
-		if err != nil || n == 0 {
-			return err
-		}
-		kv, err := w.byte1()
-		if err != nil {
-			return err
-		}
-		if n > uint64(w.left())/2 {
-			return fmt.Errorf("map of %d entries in %d bytes: %w", n, w.left(), errThriftEOF)
-		}
-		for i := uint64(0); i < n; i++ {
-			if err := w.value(kv>>4, depth+1); err != nil {
-				return err
-			}
-			if err := w.value(kv&0x0f, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	case 12:
-		return w.structure(depth + 1)
-	case 13:
-		return w.skip(16, "uuid")
-	}
-	return fmt.Errorf("unknown thrift type %d", t)
 }

@@ -128,9 +128,11 @@ func TestOpenRefusesPageLargerThanItsChunk(t *testing.T) {
 	var hdr []byte
 	hdr = append(hdr, 0x15, 0x00, 0x15, 0x08, 0x15, 0x08) // type 0, uncompressed 4, compressed 4
 	hdr = append(hdr, 0x2c)                               // field 5: struct (data_page_header)
-	hdr = append(hdr, 0x18, 0xa0, 0x9c, 0x01)             // field 1: binary of 20000 bytes
+	hdr = append(hdr, 0x15, 0x02)                         // its field 1: num_values 1
+	hdr = append(hdr, 0x4c)                               // its field 5: struct (statistics)
+	hdr = append(hdr, 0x18, 0xa0, 0x9c, 0x01)             // statistics field 1 (max): binary of 20000 bytes
 	hdr = append(hdr, bytes.Repeat([]byte{'x'}, 20000)...)
-	hdr = append(hdr, 0x00, 0x00) // end of the nested struct and of the header
+	hdr = append(hdr, 0x00, 0x00, 0x00) // end of the statistics, the data page header and the header
 	chunk := append(hdr, 1, 2, 3, 4)
 	if _, err := checkChunkPages(bytes.NewReader(chunk), 0, int64(len(chunk)), nil); err != nil {
 		t.Fatalf("long header refused: %v", err)

@@ -65,22 +65,17 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 		}
 		in.RowGroups = append(in.RowGroups, info)
 	}
-	for rg := 0; rg < f.NumRowGroups(); rg++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		err := f.ReadRowGroup(rg, 4096, true, func(recs []Record) error {
-			for i := range recs {
-				in.Submixes[recs[i].Submix()]++
-				if recs[i].Nulls&NullID != 0 {
-					in.NullIDs++
-				}
+	err = f.Each(ctx, ScanOptions{IDsOnly: true, BatchRows: 4096}, func(recs []Record) error {
+		for i := range recs {
+			in.Submixes[recs[i].Submix()]++
+			if recs[i].Nulls&NullID != 0 {
+				in.NullIDs++
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return in, nil
 }

@@ -1,6 +1,7 @@
 package orca
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,20 +15,6 @@ import (
 // ErrSchema is wrapped by errors about a file whose columns do not match the OpenOrca schema.
 var ErrSchema = errors.New("not an OpenOrca schema")
 
-// parquetRow is the projection read from each file: only these four columns are fetched.
-// Pointers tell a NULL apart from an empty string.
-type parquetRow struct {
-	ID           *string `parquet:"id"`
-	SystemPrompt *string `parquet:"system_prompt"`
-	Question     *string `parquet:"question"`
-	Response     *string `parquet:"response"`
-}
-
-// idRow projects only the id column, for counting rows of files that are not selected.
-type idRow struct {
-	ID *string `parquet:"id"`
-}
-
 // File is an open OpenOrca Parquet file.
 type File struct {
 	// Path is the path the file was opened with; errors name it.
@@ -38,7 +25,12 @@ type File struct {
 	Size int64
 
 	f  *os.File
+	r  io.ReaderAt // what pages are read from (f; tests read from memory)
 	pf *parquet.File
+	// compact footer (meta.go)
+	numRows int64
+	groups  []groupMeta
+	cols    [4]colMeta
 }
 
 // Open opens path, checks that it is Parquet with the four OpenOrca string columns, and returns a File
@@ -85,7 +77,9 @@ func Open(path string, index int) (file *File, err error) {
 			return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", path, err)
 		}
 	}
-	return &File{Path: path, Index: index, Size: st.Size(), f: f, pf: pf}, nil
+	file = &File{Path: path, Index: index, Size: st.Size(), f: f, r: f, pf: pf}
+	file.indexFooter()
+	return file, nil
 }
 
 // checkSchema requires each OpenOrca column to exist as a flat string column: BYTE_ARRAY annotated STRING
@@ -157,101 +151,34 @@ func columnNames(s *parquet.Schema) string {
 }
 
 // Close releases the file.
-func (f *File) Close() error { return f.f.Close() }
+func (f *File) Close() error {
+	if f.f == nil {
+		return nil
+	}
+	return f.f.Close()
+}
 
 // Name is the base name of the file, used for select.files globs.
 func (f *File) Name() string { return filepath.Base(f.Path) }
 
 // NumRows is the row count from the footer.
-func (f *File) NumRows() int64 { return f.pf.NumRows() }
+func (f *File) NumRows() int64 { return f.numRows }
 
 // NumRowGroups is the number of row groups.
-func (f *File) NumRowGroups() int { return len(f.pf.RowGroups()) }
+func (f *File) NumRowGroups() int { return len(f.groups) }
 
-// Parquet exposes the underlying parquet-go file for inspection.
+// Parquet exposes the underlying parquet-go file for inspection (nil after ReleaseFooter).
 func (f *File) Parquet() *parquet.File { return f.pf }
 
 // ReadRowGroup streams row group rg in batches of up to batchSize records. The slice passed to fn is
 // reused after fn returns; fn must copy what it keeps (the strings themselves are immutable and may be kept).
-// firstRow is the file-level index of the group's first row. With idsOnly, only the id column is read
-// (the other fields stay empty) — enough to account for rows that will not be used.
+// Records carry their file-level row index. With idsOnly, only the id column is read (the other fields
+// stay empty) — enough to account for rows that will not be used. It is a Scan of one row group.
 func (f *File) ReadRowGroup(rg int, batchSize int, idsOnly bool, fn func([]Record) error) error {
-	groups := f.pf.RowGroups()
-	if rg < 0 || rg >= len(groups) {
-		return fmt.Errorf("read %s: row group %d out of range (file has %d)", f.Path, rg, len(groups))
+	if n := f.NumRowGroups(); rg < 0 || rg >= n {
+		return fmt.Errorf("read %s: row group %d out of range (file has %d)", f.Path, rg, n)
 	}
-	var firstRow int64
-	for i := 0; i < rg; i++ {
-		firstRow += groups[i].NumRows()
-	}
-	if batchSize <= 0 {
-		batchSize = 1024
-	}
-	want := groups[rg].NumRows()
-	var got int64
-	err := guard(func() error {
-		if idsOnly {
-			return readBatches(groups[rg], batchSize, func(rows []idRow, out []Record) {
-				for i := range rows {
-					out[i] = Record{}
-					out[i].ID, out[i].Nulls = deref(rows[i].ID, NullID, 0)
-				}
-			}, f.Index, firstRow, &got, fn)
-		}
-		return readBatches(groups[rg], batchSize, func(rows []parquetRow, out []Record) {
-			for i := range rows {
-				var n uint8
-				r := &out[i]
-				r.ID, n = deref(rows[i].ID, NullID, 0)
-				r.SystemPrompt, n = deref(rows[i].SystemPrompt, NullSystemPrompt, n)
-				r.Question, n = deref(rows[i].Question, NullQuestion, n)
-				r.Response, n = deref(rows[i].Response, NullResponse, n)
-				r.Nulls = n
-			}
-		}, f.Index, firstRow, &got, fn)
-	})
-	if err != nil {
-		return fmt.Errorf("read %s row group %d (rows %d..%d): %w", f.Path, rg, firstRow+got, firstRow+want-1, err)
-	}
-	if got != want {
-		return fmt.Errorf("read %s row group %d: got %d rows, footer says %d (truncated or corrupt file)", f.Path, rg, got, want)
-	}
-	return nil
-}
-
-func deref(p *string, bit, nulls uint8) (string, uint8) {
-	if p == nil {
-		return "", nulls | bit
-	}
-	return *p, nulls
-}
-
-func readBatches[T any](g parquet.RowGroup, batchSize int, conv func([]T, []Record), file int, firstRow int64, got *int64, fn func([]Record) error) error {
-	r := parquet.NewGenericRowGroupReader[T](g)
-	defer r.Close()
-	buf := make([]T, batchSize)
-	out := make([]Record, batchSize)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			conv(buf[:n], out[:n])
-			for i := 0; i < n; i++ {
-				out[i].File = file
-				out[i].Row = firstRow + *got + int64(i)
-			}
-			*got += int64(n)
-			if ferr := fn(out[:n]); ferr != nil {
-				return ferr
-			}
-			clear(buf[:n]) // drop references so the pointed-to strings are not pinned by the reused buffer
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return f.Each(context.Background(), ScanOptions{From: rg, To: rg + 1, IDsOnly: idsOnly, BatchRows: batchSize}, fn)
 }
 
 // guard runs fn and converts a panic inside parquet-go (seen on corrupt pages and footers) into an error.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,4 +98,26 @@ func TestSubmixOf(t *testing.T) {
 			t.Errorf("%q: %s, want %s", id, got, want)
 		}
 	}
+}
+
+// A row group with no rows (and, as some writers leave it, no chunk offsets) is skipped.
+func TestEmptyRowGroupSkipped(t *testing.T) {
+	data, err := os.ReadFile("../testdata/parquet/duckdb-rowgroups.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := openBytes("e.parquet", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := scanAll(f, ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.groups = append(f.groups[:1], append([]groupMeta{{}}, f.groups[1:]...)...)
+	got, err := scanAll(f, ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareDigests(t, got, want)
 }

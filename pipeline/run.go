@@ -25,6 +25,7 @@ import (
 	"github.com/orcaprep/orcaprep/stats"
 	"github.com/orcaprep/orcaprep/tokenizer"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // Stage names, in pipeline order; the ledger reports each one's in/out/dropped counts.
@@ -125,6 +126,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return nil, exitcode.With(exitcode.Input, err)
 		}
 		files[i] = f
+		f.ReleaseFooter() // the scanner works from a compact copy; big footers would stay in memory otherwise
 		if f.NumRows() == 0 {
 			return nil, exitcode.Errorf(exitcode.Input, "input %s has no rows", inputs[i].Path)
 		}
@@ -219,10 +221,17 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	return res, nil
 }
 
+// maxPooledBuffer is the largest rendering buffer a pooled batch keeps.
+const maxPooledBuffer = 8 << 20
+
+// maxInflightText bounds the input text of the batches between the reader and the merge.
+const maxInflightText = 64 << 20
+
 // batch is the unit of work passed between stages: rows read from one row group, in input order.
 type batch struct {
 	seq      int
-	selected bool // the file matched select.files
+	held     int64 // bytes of text it holds of the in-flight budget
+	selected bool  // the file matched select.files
 	recs     []orca.Record
 	items    []item
 	arena    []byte  // rendered output lines, items point into it
@@ -370,38 +379,45 @@ func (r *runner) stream(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	window := cap(r.pool)
 	tokens := make(chan struct{}, window)
+	// The window also holds at most maxInflightText bytes of input text (a batch with more takes it all),
+	// so that batches of 100 MB values are not processed 4·workers at a time.
+	inflight := semaphore.NewWeighted(maxInflightText)
 	work := make(chan *batch, r.cfg.Workers)
 	done := make(chan *batch, window)
 
-	g.Go(func() error { // reader
+	g.Go(func() error { // reader: each file's Scanner decodes pages on its own workers; this goroutine only hands batches on
 		defer close(work)
 		seq := 0
 		for fi, f := range r.files {
 			sel := r.inputs[fi].Selected
-			for rg := 0; rg < f.NumRowGroups(); rg++ {
-				err := f.ReadRowGroup(rg, r.cfg.BatchSize, !sel, func(recs []orca.Record) error {
-					select {
-					case tokens <- struct{}{}:
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-					b := r.getBatch()
-					b.seq, b.selected = seq, sel
-					b.recs = append(b.recs[:0], recs...)
-					seq++
-					select {
-					case work <- b:
-						return nil
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-				})
-				if err != nil {
-					if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-						return ctx.Err()
-					}
-					return exitcode.With(exitcode.Input, err)
+			o := orca.ScanOptions{IDsOnly: !sel, BatchRows: r.cfg.BatchSize, Workers: r.cfg.Workers}
+			err := f.Each(ctx, o, func(recs []orca.Record) error {
+				select {
+				case tokens <- struct{}{}:
+				case <-ctx.Done():
+					return ctx.Err()
 				}
+				held := min(textBytes(recs), maxInflightText)
+				if err := inflight.Acquire(ctx, held); err != nil {
+					<-tokens
+					return err
+				}
+				b := r.getBatch()
+				b.seq, b.selected, b.held = seq, sel, held
+				b.recs = append(b.recs[:0], recs...)
+				seq++
+				select {
+				case work <- b:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			if err != nil {
+				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+					return ctx.Err()
+				}
+				return exitcode.With(exitcode.Input, err)
 			}
 		}
 		return nil
@@ -443,6 +459,7 @@ func (r *runner) stream(ctx context.Context) error {
 				}
 				r.bar.AddBytes(textBytes(nb.recs))
 				r.bar.Add(int64(len(nb.recs)))
+				inflight.Release(nb.held) // before putBatch: the reader may take nb back at once
 				r.putBatch(nb)
 				<-tokens
 				return nil
@@ -471,6 +488,11 @@ func (r *runner) getBatch() *batch {
 func (r *runner) putBatch(b *batch) {
 	clear(b.recs) // let the strings go
 	b.recs = b.recs[:0]
+	// A batch that carried a huge value (100 MB) grew its buffers to match: pooled, every batch that ever
+	// met one would keep that much memory for the rest of the run.
+	if cap(b.arena) > maxPooledBuffer {
+		b.arena = nil
+	}
 	select {
 	case r.pool <- b:
 	default:

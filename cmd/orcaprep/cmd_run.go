@@ -53,7 +53,7 @@ again after a failure runs only the tasks that are not done.
 	}
 	addRecipeFlags(c, &configPath, &o)
 	f := c.Flags()
-	f.IntVar(&o.Workers, "workers", 0, "parallel workers (0 = number of CPUs); output is identical for any value")
+	f.IntVar(&o.Workers, "workers", 0, "parallel workers, and the most cores the run uses (0 = every CPU); output is identical for any value")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress and no summary")
 	f.StringVar(&o.Staged.Executor, "executor", "", "run as stage tasks: local (subprocesses) or slurm (sbatch job arrays); needs --tasks and --work")
 	f.IntVar(&o.Staged.Tasks, "tasks", 0, "with --executor: tasks of the map and write arrays")
