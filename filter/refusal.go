@@ -3,11 +3,9 @@ package filter
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 )
 
 // anchor says where a phrase may start.
@@ -47,15 +45,23 @@ type literal struct {
 }
 
 // refusalMatcher is an Aho-Corasick automaton over the normalized response bytes. It is immutable after
-// construction and therefore safe for concurrent use.
+// construction (its pool aside) and therefore safe for concurrent use.
 type refusalMatcher struct {
 	phrases  []phrase
 	literals []literal
 	class    [256]uint8 // byte → input class; 0 is "any byte not in a pattern"
 	nclass   int
-	delta    []int32   // state*nclass + class → next state (a full DFA: failure links folded in)
-	out      [][]int32 // state → literal indices ending here (own output only)
-	outLink  []int32   // state → next state on the suffix chain that has output, or -1
+	// delta[s+class] is the next state, premultiplied by nclass (a full DFA: failure links folded in). States
+	// are numbered so that those with output (own or on their suffix chain) come last: the scan tests one
+	// comparison per byte, s >= emitFrom.
+	delta      []int32
+	emitFrom   int32
+	out        [][]int32 // state → literal indices ending here (own output only)
+	outLink    []int32   // state → next state on the suffix chain that has output, or -1
+	maxLiteral int       // bytes in the longest literal
+	kindOf     []uint8   // phrase → its look-ahead kind (check and window), for merging equal evaluators
+	nkinds     int
+	scans      sync.Pool // *refusalScan
 }
 
 // maxExpansions bounds one phrase's alternation product, so a config typo cannot build a huge automaton.
@@ -215,6 +221,20 @@ func newRefusalMatcher(extra, disable []string) (*refusalMatcher, error) {
 		}
 	}
 	m.build()
+	kinds := map[[2]int]uint8{}
+	m.kindOf = make([]uint8, len(m.phrases))
+	for i, p := range m.phrases {
+		k := [2]int{int(p.check), p.window}
+		if _, ok := kinds[k]; !ok {
+			kinds[k] = uint8(len(kinds)) // at most 3 checks × 30 windows + none
+		}
+		m.kindOf[i] = kinds[k]
+	}
+	m.nkinds = len(kinds)
+	for _, l := range m.literals {
+		m.maxLiteral = max(m.maxLiteral, len(l.text))
+	}
+	m.scans.New = func() any { return m.newScan() }
 	return m, nil
 }
 
@@ -284,150 +304,60 @@ func (m *refusalMatcher) build() {
 			}
 		}
 	}
+	m.renumber()
 }
 
-// maxPooledBuf is the largest buffer a pool keeps: rare huge values must not stay pinned in memory.
-const maxPooledBuf = 1 << 20
-
-// bufPool holds normalization buffers so the keep path does not allocate.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// renumber puts the states with output last (the root stays 0) and premultiplies delta by nclass.
+func (m *refusalMatcher) renumber() {
+	n, nc := len(m.out), m.nclass
+	emits := func(s int) bool { return len(m.out[s]) > 0 || m.outLink[s] >= 0 }
+	id := make([]int32, n)
+	next := int32(0)
+	for pass := 0; pass < 2; pass++ {
+		if pass == 1 {
+			m.emitFrom = next * int32(nc)
+		}
+		for s := 0; s < n; s++ {
+			if emits(s) == (pass == 1) {
+				id[s] = next
+				next++
+			}
+		}
+	}
+	delta := make([]int32, len(m.delta))
+	out := make([][]int32, n)
+	outLink := make([]int32, n)
+	for s := 0; s < n; s++ {
+		t := id[s]
+		for c := 0; c < nc; c++ {
+			delta[int(t)*nc+c] = id[m.delta[s*nc+c]] * int32(nc)
+		}
+		out[t] = m.out[s]
+		outLink[t] = -1
+		if l := m.outLink[s]; l >= 0 {
+			outLink[t] = id[l]
+		}
+	}
+	m.delta, m.out, m.outLink = delta, out, outLink
+}
 
 // match reports the first phrase hit in text (in end-position order) that passes its anchor and post-check,
 // returning the matched literal. A hit of a non-strict phrase is skipped when question asks for content in a
-// persona or in the first person (checked at most once, and only when such a hit occurs).
+// persona or in the first person (checked at most once, and only when such a hit occurs). It streams the
+// response (refusalscan.go): memory stays bounded and time linear whatever its size.
 func (m *refusalMatcher) match(text, question string) (string, bool) {
 	if len(m.literals) == 0 || text == "" {
 		return "", false
 	}
-	bp := bufPool.Get().(*[]byte)
-	// The normal form is never longer than the text: grow once rather than by doubling (a 100 MB response
-	// would otherwise allocate twice its size), and keep only ordinary buffers in the pool.
-	buf := normalizeText(slices.Grow((*bp)[:0], len(text)), text)
-	lit, ok := m.scan(buf, question)
-	if cap(buf) <= maxPooledBuf {
-		*bp = buf
-		bufPool.Put(bp)
-	}
+	lit, ok, _ := m.scanText(text, question, pieceSize)
 	return lit, ok
-}
-
-func (m *refusalMatcher) scan(buf []byte, question string) (string, bool) {
-	nc := m.nclass
-	s := int32(0)
-	content := -1 // unknown; 0 no, 1 yes
-	for i := 0; i < len(buf); i++ {
-		s = m.delta[int(s)*nc+int(m.class[buf[i]])]
-		for o := s; o > 0; o = m.outLink[o] {
-			for _, li := range m.out[o] {
-				if !m.accept(buf, i+1, li) {
-					continue
-				}
-				if !m.phrases[m.literals[li].phrase].strict {
-					if content < 0 {
-						content = 0
-						if asksForContent(question) {
-							content = 1
-						}
-					}
-					if content == 1 {
-						continue // the requested text's own voice, not the assistant's
-					}
-				}
-				return m.literals[li].text, true
-			}
-		}
-	}
-	return "", false
 }
 
 func isWordByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 0x80
 }
 
-// accept applies the boundary, anchor and post-check rules to a literal ending at end.
-func (m *refusalMatcher) accept(buf []byte, end int, li int32) bool {
-	l := m.literals[li]
-	start := end - len(l.text)
-	if isWordByte(l.text[0]) && start > 0 && isWordByte(buf[start-1]) {
-		return false
-	}
-	if isWordByte(l.text[len(l.text)-1]) && end < len(buf) && isWordByte(buf[end]) {
-		return false
-	}
-	if insideQuotes(buf, start) || speakerLine(buf, start) {
-		return false
-	}
-	p := &m.phrases[l.phrase]
-	if p.anchor == anchorSentence && !atSentenceStart(buf, start) {
-		return false
-	}
-	switch p.check {
-	case checkFirstPerson:
-		return lookAhead(buf, end, p.window, false)
-	case checkLimitation:
-		return lookAhead(buf, end, p.window, true)
-	case checkNegation:
-		return negationAhead(buf, end, p.window)
-	}
-	return true
-}
-
-// insideQuotes reports whether an odd number of double quotes precede i: the hit is quoted speech or a
-// quoted example ("The bot replied, \"As an AI language model, I cannot…\""), not the answer's own voice.
-// A response that is one quotation from its first to its last byte is still checked.
-func insideQuotes(buf []byte, i int) bool {
-	n := 0
-	for j := 0; j < i; j++ {
-		if buf[j] == '"' {
-			n++
-		}
-	}
-	if n%2 == 1 {
-		return !(buf[0] == '"' && buf[len(buf)-1] == '"' && bytes.Count(buf, []byte{'"'}) == 2)
-	}
-	// Single quotes double as apostrophes, so only count quote-like ones: an opening quote follows a space,
-	// bracket or colon and precedes a letter; a closing one follows a non-space and precedes a space,
-	// punctuation or the end. "can't" and "I'm" are neither.
-	depth := 0
-	for j := 0; j < i; j++ {
-		if buf[j] != '\'' {
-			continue
-		}
-		before := byte(' ')
-		if j > 0 {
-			before = buf[j-1]
-		}
-		after := buf[j+1] // j < i <= len(buf)-1 since the hit starts at i
-		switch {
-		case (before == ' ' || before == '(' || before == ':' || before == '\n') && isWordByte(after):
-			depth++
-		case before != ' ' && !isWordByte(after) && depth > 0:
-			depth--
-		}
-	}
-	return depth > 0 && !(buf[0] == '\'' && buf[len(buf)-1] == '\'')
-}
-
-// speakerLine reports whether the line holding position i is a turn of a generated dialogue: it starts with a
-// speaker label ("Sam: ", "Person A: ") and some other line does too. A character may well say "I'm sorry, but
-// I can't". Labels that introduce the answer itself ("Answer:", "Output:", "Assistant:", "Step 2:") do not count.
-func speakerLine(buf []byte, i int) bool {
-	ls := bytes.LastIndexByte(buf[:i], '\n') + 1
-	if !isSpeakerLabel(buf[ls:i]) {
-		return false
-	}
-	for off := 0; off < len(buf); {
-		end := bytes.IndexByte(buf[off:], '\n')
-		if end < 0 {
-			end = len(buf) - off
-		}
-		if off != ls && isSpeakerLabel(buf[off:off+end]) {
-			return true
-		}
-		off += end + 1
-	}
-	return false
-}
+func isTokByte(b byte) bool { return isWordByte(b) || b == '\'' || b == '-' }
 
 // isSpeakerLabel reports whether line starts with one to three plain words and a colon, other than labels that
 // introduce the answer.
@@ -459,203 +389,4 @@ func isSpeakerLabel(line []byte) bool {
 		return false
 	}
 	return !bytes.HasPrefix(label, []byte("step ")) && !bytes.HasPrefix(label, []byte("part "))
-}
-
-// atSentenceStart reports whether position i begins the text or a sentence: walking back over spaces,
-// quotes, brackets, bullets and markdown emphasis reaches the start or one of . ! ? : newline.
-func atSentenceStart(buf []byte, i int) bool {
-	for j := i - 1; j >= 0; j-- {
-		switch buf[j] {
-		case ' ', '"', '\'', '*', '_', '(', '[', '-', '#', '>', '`':
-			continue
-		case '.', '!', '?', ':', '\n':
-			return true
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// lookAhead tokenizes up to window+3 words after end, stopping at a sentence end, and reports whether a
-// first-person word occurs within window words (and, if needLimit, a limitation word within 3 words of it).
-func lookAhead(buf []byte, end, window int, needLimit bool) bool {
-	const maxTok = 40
-	var fpPos, limPos [maxTok]int8
-	nfp, nlim := 0, 0
-	tok := 0
-	limit := window
-	if needLimit {
-		limit = window + 3
-	}
-	i := end
-	for i < len(buf) && tok < limit && tok < maxTok {
-		b := buf[i]
-		if b == '.' || b == '!' || b == '?' || b == '\n' || b == ';' {
-			// "e.g." / decimals do not end a sentence; a full stop followed by space or end does.
-			if b != '.' || i+1 >= len(buf) || buf[i+1] == ' ' || buf[i+1] == '\n' {
-				break
-			}
-		}
-		if !isTokByte(b) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(buf) && isTokByte(buf[j]) {
-			j++
-		}
-		switch string(buf[i:j]) { // no allocation: the compiler converts in place for a switch
-		case "i", "i'm", "i've", "i'd", "i'll", "me", "myself":
-			if tok < window {
-				fpPos[nfp] = int8(tok)
-				nfp++
-			}
-		case "my":
-			if tok < window {
-				fpPos[nfp] = int8(tok)
-				nfp++
-				if needLimit && myLimitation(buf, j) {
-					return true
-				}
-			}
-		default:
-			if isLimitation(buf[i:j]) {
-				limPos[nlim] = int8(tok)
-				nlim++
-			}
-		}
-		tok++
-		i = j
-	}
-	if !needLimit {
-		return nfp > 0
-	}
-	for a := 0; a < nfp; a++ {
-		for b := 0; b < nlim; b++ {
-			d := int(fpPos[a]) - int(limPos[b])
-			if d >= -3 && d <= 3 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// negationAhead reports whether a limitation word occurs within window words after end, in the same sentence.
-func negationAhead(buf []byte, end, window int) bool {
-	tok := 0
-	for i := end; i < len(buf) && tok < window; {
-		b := buf[i]
-		if b == '!' || b == '?' || b == '\n' || b == ';' || b == '.' && (i+1 >= len(buf) || buf[i+1] == ' ' || buf[i+1] == '\n') {
-			return false
-		}
-		if !isTokByte(b) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(buf) && isTokByte(buf[j]) {
-			j++
-		}
-		if isLimitation(buf[i:j]) {
-			return true
-		}
-		tok++
-		i = j
-	}
-	return false
-}
-
-// isLimitation reports whether w is a negation or limitation word.
-func isLimitation(w []byte) bool {
-	switch string(w) {
-	case "not", "cannot", "can't", "don't", "won't", "doesn't", "didn't", "wouldn't", "couldn't",
-		"shouldn't", "isn't", "aren't", "unable", "incapable", "lack", "no", "never", "neither", "nor":
-		return true
-	}
-	return false
-}
-
-// myLimitation reports whether the word after "my" (at j) names an AI's nature: "my purpose", "my training".
-func myLimitation(buf []byte, j int) bool {
-	for j < len(buf) && buf[j] == ' ' {
-		j++
-	}
-	k := j
-	for k < len(buf) && isTokByte(buf[k]) {
-		k++
-	}
-	switch string(buf[j:k]) {
-	case "purpose", "capabilities", "abilities", "knowledge", "training", "programming", "function",
-		"limitations", "creators", "developers", "design", "programmers":
-		return true
-	}
-	return false
-}
-
-func isTokByte(b byte) bool { return isWordByte(b) || b == '\'' || b == '-' }
-
-// normalizeText appends the matcher's normal form of s to dst: ASCII lower-cased, curly apostrophes and
-// quotes straightened, no-break and other spaces turned into ' ', runs of whitespace collapsed to one byte
-// ('\n' if the run held a newline, else ' '), leading and trailing whitespace dropped.
-func normalizeText(dst []byte, s string) []byte {
-	pendingSpace := byte(0)
-	started := false
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch c {
-			case ' ', '\t', '\r', '\v', '\f':
-				if pendingSpace == 0 {
-					pendingSpace = ' '
-				}
-				continue
-			case '\n':
-				pendingSpace = '\n'
-				continue
-			}
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if pendingSpace != 0 && started {
-				dst = append(dst, pendingSpace)
-			}
-			pendingSpace = 0
-			started = true
-			dst = append(dst, c)
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		var rep byte
-		switch r {
-		case '\u2019', '\u2018', '\u02bc', '\u2032', '\u201b':
-			rep = '\''
-		case '\u201c', '\u201d', '\u201e', '\u2033':
-			rep = '"'
-		case '\u00a0', '\u2002', '\u2003', '\u2009', '\u202f', '\u200b':
-			if pendingSpace == 0 {
-				pendingSpace = ' '
-			}
-			i += size
-			continue
-		case '\u2028', '\u2029', '\u0085':
-			pendingSpace = '\n'
-			i += size
-			continue
-		}
-		if pendingSpace != 0 && started {
-			dst = append(dst, pendingSpace)
-		}
-		pendingSpace = 0
-		started = true
-		if rep != 0 {
-			dst = append(dst, rep)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return dst
 }

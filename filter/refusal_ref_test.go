@@ -275,7 +275,7 @@ func refLookAhead(buf []byte, end, window int, needLimit bool) bool {
 				}
 			}
 		default:
-			if isLimitation(buf[i:j]) {
+			if refIsLimitation(buf[i:j]) {
 				limPos[nlim] = int8(tok)
 				nlim++
 			}
@@ -313,7 +313,7 @@ func refNegationAhead(buf []byte, end, window int) bool {
 		for j < len(buf) && isTokByte(buf[j]) {
 			j++
 		}
-		if isLimitation(buf[i:j]) {
+		if refIsLimitation(buf[i:j]) {
 			return true
 		}
 		tok++
@@ -401,4 +401,14 @@ func refNormalizeText(dst []byte, s string) []byte {
 		i += size
 	}
 	return dst
+}
+
+// refIsLimitation is the old isLimitation.
+func refIsLimitation(w []byte) bool {
+	switch string(w) {
+	case "not", "cannot", "can't", "don't", "won't", "doesn't", "didn't", "wouldn't", "couldn't",
+		"shouldn't", "isn't", "aren't", "unable", "incapable", "lack", "no", "never", "neither", "nor":
+		return true
+	}
+	return false
 }

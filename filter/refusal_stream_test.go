@@ -16,8 +16,10 @@ func triggerText(r *rand.Rand, lits []literal) string {
 	atoms := []string{
 		" ", " ", " ", "  ", "\t", "\n", "\n\n", " \n ", "\u00a0", "\u2028", "\u200b", "\r\n",
 		"\"", "\"", "\u201c", "\u201d", "'", "'", "\u2018", "\u2019", "\u02bc", "`",
-		"Sam: ", "Alex:", "Person A: ", "Answer: ", "Step 2: ", "6. Violence: ", "AI: ", "Note:",
+		"Sam: ", "Alex:", "\nSam: ", "\nBob the cat: ", "Person A: ", "\naaaaaaaa bbbbbbbb ccccccc: ", "\naaaaaaaa bbbbbbbb cccccccc: ", "Answer: ", "Step 2: ", "6. Violence: ", "AI: ", "Note:",
 		"- ", "* ", "**", "# ", "> ", "(", ")", "[", "_",
+		"my, purpose", "my purpose", "my\ntraining", "(my) knowledge", "my-purpose", "I'm sorry my", "foo'", "x-",
+		"purpose-", "zz",
 		"I", "I'm", "I’m", "i've", "me", "myself", "my", "My", "purpose", "training", "knowledge",
 		"not", "can't", "cannot", "don't", "no", "never", "unable", "won't", "Nor",
 		"the", "a", "cat", "sat", "on", "mat", "this", "request", "help", "you", "AI", "model", "language",
@@ -43,6 +45,9 @@ func triggerText(r *rand.Rand, lits []literal) string {
 			continue
 		}
 		b.WriteString(atoms[r.IntN(len(atoms))])
+		if r.IntN(2) == 0 { // mostly words apart, sometimes glued ("my,purpose", "can't.")
+			b.WriteByte(' ')
+		}
 	}
 	return b.String()
 }
@@ -51,10 +56,46 @@ var streamQuestions = []string{
 	"", "What is 2+2?", "Write a short story about a robot.", "Translate to German:", "Summarize the passage.",
 }
 
-// TestStreamingScanMatchesReference: for random trigger-rich texts the matcher returns exactly what the old
-// whole-buffer matcher returns.
+// refRuleCoverage counts, over the reference's hits in buf, how often each rule rejected a hit that had passed
+// the rules before it (the order of refMatcher.accept), so the equivalence test can show it exercised them all.
+func refRuleCoverage(ref *refMatcher, buf []byte, cov map[string]int) {
+	nc := ref.nclass
+	s := int32(0)
+	for i := 0; i < len(buf); i++ {
+		s = ref.delta[int(s)*nc+int(ref.class[buf[i]])]
+		for o := s; o > 0; o = ref.outLink[o] {
+			for _, li := range ref.out[o] {
+				l := ref.literals[li]
+				end, start := i+1, i+1-len(l.text)
+				p := ref.phrases[l.phrase]
+				switch {
+				case isWordByte(l.text[0]) && start > 0 && isWordByte(buf[start-1]),
+					isWordByte(l.text[len(l.text)-1]) && end < len(buf) && isWordByte(buf[end]):
+					cov["boundary"]++
+				case refInsideQuotes(buf, start):
+					cov["quotes"]++
+				case refSpeakerLine(buf, start):
+					cov["speaker"]++
+				case p.anchor == anchorSentence && !refAtSentenceStart(buf, start):
+					cov["anchor"]++
+				case p.check == checkFirstPerson && !refLookAhead(buf, end, p.window, false),
+					p.check == checkLimitation && !refLookAhead(buf, end, p.window, true),
+					p.check == checkNegation && !refNegationAhead(buf, end, p.window):
+					cov["look-ahead"]++
+				default:
+					cov["accepted"]++
+				}
+			}
+		}
+	}
+}
+
+// TestStreamingScanMatchesReference: for random trigger-rich texts the streaming matcher returns exactly what
+// the old whole-buffer matcher returns, with pieces of 1..32 bytes (so every rule's state crosses piece
+// boundaries) and with the default piece size. Extra phrases cover literals that end in a tok byte ("x-"), in
+// a quote-like apostrophe, in punctuation, and a one-word anchored phrase.
 func TestStreamingScanMatchesReference(t *testing.T) {
-	m, err := newRefusalMatcher([]string{"x-", "foo' ~fp3", ", ~neg2", "^zz ~lim1"}, nil)
+	m, err := newRefusalMatcher([]string{"x-", "foo' ~fp3", ", ~neg2", "^zz ~lim1", "purpose- ~lim5"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,21 +106,31 @@ func TestStreamingScanMatchesReference(t *testing.T) {
 		n = 3000
 	}
 	hits := 0
+	cov := map[string]int{}
 	for i := range n {
 		text := triggerText(r, m.literals)
 		q := streamQuestions[r.IntN(len(streamQuestions))]
 		wantLit, wantOK := ref.match(text, q)
-		gotLit, gotOK := m.match(text, q)
-		if gotLit != wantLit || gotOK != wantOK {
-			t.Fatalf("text %d %q (question %q): got (%q,%v), want (%q,%v)", i, text, q, gotLit, gotOK, wantLit, wantOK)
+		for _, size := range []int{1 + r.IntN(32), pieceSize} {
+			gotLit, gotOK, _ := m.scanText(text, q, size)
+			if gotLit != wantLit || gotOK != wantOK {
+				t.Fatalf("text %d %q (question %q), pieces of %d: got (%q,%v), want (%q,%v)",
+					i, text, q, size, gotLit, gotOK, wantLit, wantOK)
+			}
 		}
 		if wantOK {
 			hits++
 		}
+		refRuleCoverage(ref, refNormalizeText(nil, text), cov)
 	}
-	// Both outcomes must be common, or the comparison says little.
+	// Both outcomes must be common, and every rule must have rejected hits, or the comparison says little.
 	if hits < n/10 || hits > n*9/10 {
 		t.Errorf("%d of %d texts matched: the generator does not exercise both outcomes", hits, n)
 	}
-	t.Logf("%d texts, %d matched", n, hits)
+	for _, rule := range []string{"boundary", "quotes", "speaker", "anchor", "look-ahead", "accepted"} {
+		if cov[rule] < n/50 {
+			t.Errorf("rule %s decided only %d hits", rule, cov[rule])
+		}
+	}
+	t.Logf("%d texts, %d matched; hits decided by rule: %v", n, hits, cov)
 }
