@@ -325,6 +325,10 @@ func TestApplyConcurrent(t *testing.T) {
 }
 
 func TestApplyKeepPathAllocs(t *testing.T) {
+	if poolLossy {
+		// The scan state is pooled; scripts/test.sh runs this test once more without -race.
+		t.Skip("sync.Pool is lossy under -race")
+	}
 	c := mustNew(t, DefaultConfig())
 	r := rec("flan.1", "You are a helpful assistant.", "What is 2+2?", strings.Repeat("The answer is four because two plus two equals four. ", 20))
 	c.Apply(&r) // warm the buffer pool

@@ -134,3 +134,34 @@ func TestStreamingScanMatchesReference(t *testing.T) {
 	}
 	t.Logf("%d texts, %d matched; hits decided by rule: %v", n, hits, cov)
 }
+
+// TestScanWorkIsLinear: responses full of hits that every rule rejects (quoted, on speaker lines, mid-sentence,
+// failing the look-ahead) cost the scanner work proportional to their length: the old matcher rescanned the
+// text before each hit for quotes and speaker lines, which made a 100 MB response of such hits quadratic.
+func TestScanWorkIsLinear(t *testing.T) {
+	m, err := newRefusalMatcher(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]string{
+		"quoted":        `He said "I cannot help you with that" and left. `,
+		"speaker":       "Sam: I'm sorry, but I cannot help you.\n",
+		"mid-sentence":  "the shop was unfortunately closed and a sorry clerk said so, ",
+		"no look-ahead": "As an AI, the weather is nice today and the sun shines. ",
+	}
+	for name, unit := range units {
+		var per [2]float64
+		for i, size := range []int{1 << 16, 1 << 20} {
+			text := strings.Repeat(unit, size/len(unit))
+			lit, ok, work := m.scanText(text, "", pieceSize)
+			if ok {
+				t.Fatalf("%s: %q accepted; the unit must be rejected by a rule", name, lit)
+			}
+			per[i] = float64(work) / float64(len(text))
+		}
+		if per[0] > 16 || per[1] > 1.25*per[0] {
+			t.Errorf("%s: work per byte %.2f at 64 KiB, %.2f at 1 MiB (want ≤ 16 and not growing)", name, per[0], per[1])
+		}
+		t.Logf("%s: work per byte %.2f at 64 KiB, %.2f at 1 MiB", name, per[0], per[1])
+	}
+}

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$SECONDS
-step() { echo "test.sh: [$1/4] $2 ($((SECONDS - start))s so far)" >&2; }
+step() { echo "test.sh: [$1/5] $2 ($((SECONDS - start))s so far)" >&2; }
 
 step 1 "installing test dependencies (scripts/install-test-deps.sh; idempotent)"
 scripts/install-test-deps.sh
@@ -24,4 +24,6 @@ step 3 "go vet ./..."
 go vet ./...
 step 4 "go test -race ./... (builds first, then one line per package as it finishes; a few minutes on 2 cores)"
 go test -race -count=1 -timeout 40m ./...
+step 5 "allocation tests without -race (the race detector makes sync.Pool lossy, so they skip under it)"
+go test -count=1 -run 'Allocs$' ./...
 echo "test.sh: all passed in $((SECONDS - start))s" >&2
