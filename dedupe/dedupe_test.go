@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -135,13 +136,14 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 	run := func(workers int) []string {
 		cfg := DefaultConfig()
 		keys := make([]Key, len(rows))
-		sigs := make([][]uint64, len(rows))
+		sigs := make([][]byte, len(rows))
 		done := make(chan bool)
 		for w := 0; w < workers; w++ {
 			go func(w int) {
+				sg := NewSigner(cfg.Near, nil)
 				for i := w; i < len(rows); i += workers {
 					keys[i] = ExactKey(cfg.Exact, &rows[i].rec)
-					sigs[i] = NearSignature(cfg.Near, &rows[i].rec, nil)
+					sigs[i] = sg.Sign(&rows[i].rec, nil)
 				}
 				done <- true
 			}(w)
@@ -177,36 +179,38 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 
 func TestNearSignatureProperties(t *testing.T) {
 	cfg := DefaultConfig().Near
+	sg := NewSigner(cfg, nil)
 	a := r4("a", "", "What is the capital of France?", "The capital of France is Paris, a city on the Seine.")
 	b := r4("b", "ignored system prompt", "WHAT is the capital of france", "The capital of France is Paris — a city on the Seine!")
-	sa := NearSignature(cfg, &a, nil)
-	sb := NearSignature(cfg, &b, nil)
-	if len(sa) != cfg.NumPerm {
-		t.Fatalf("len %d", len(sa))
+	sa := sg.Sign(&a, nil)
+	va := append([]uint64(nil), sg.Values()...)
+	sb := sg.Sign(&b, nil)
+	if len(sa) != SignatureBytes(cfg) || sa[0] != SigFull {
+		t.Fatalf("len %d kind %d", len(sa), sa[0])
 	}
-	for i := range sa {
-		if sa[i] != sb[i] {
-			t.Fatalf("case and punctuation changed the signature at %d", i)
+	if string(sa) != string(sb) {
+		t.Fatal("case and punctuation changed the signature")
+	}
+	for i, v := range sg.Values() {
+		if v != va[i] {
+			t.Fatalf("value %d differs", i)
 		}
 	}
 	empty := r4("e", "", "?!", "...")
-	if s := NearSignature(cfg, &empty, nil); len(s) != 0 {
+	if s := sg.Sign(&empty, nil); len(s) != 0 {
 		t.Errorf("no words: signature len %d, want 0", len(s))
 	}
 	short := r4("s", "", "Yes", "")
-	if s := NearSignature(cfg, &short, nil); len(s) != cfg.NumPerm {
+	if s := sg.Sign(&short, nil); len(s) != SignatureBytes(cfg) {
 		t.Errorf("short row: len %d", len(s))
 	}
-	// Reusing dst must give the same result as a fresh slice.
-	dst := make([]uint64, 0, cfg.NumPerm)
-	s1 := NearSignature(cfg, &a, dst)
-	for i := range sa {
-		if s1[i] != sa[i] {
-			t.Fatal("dst reuse changed the result")
-		}
+	// Reusing dst must give the same result as a fresh slice, without allocating.
+	dst := make([]byte, 0, SignatureBytes(cfg))
+	if s1 := sg.Sign(&a, dst); string(s1) != string(sa) {
+		t.Fatal("dst reuse changed the result")
 	}
-	if n := testing.AllocsPerRun(50, func() { NearSignature(cfg, &a, dst) }); n > 0 {
-		t.Errorf("NearSignature allocates %.1f times with a reused dst", n)
+	if n := testing.AllocsPerRun(50, func() { sg.Sign(&a, dst) }); n > 0 {
+		t.Errorf("Sign allocates %.1f times with a reused dst", n)
 	}
 }
 
@@ -237,7 +241,7 @@ func TestConfigValidate(t *testing.T) {
 // TestSigBitsVariants runs the brute-force corpus with other b values to make sure every packing works.
 func TestSigBitsVariants(t *testing.T) {
 	rows := makeNearCorpus(5, 200, 100)
-	for _, b := range []int{1, 4, 8, 16} {
+	for _, b := range []int{4, 8} {
 		cfg := DefaultConfig()
 		cfg.Exact.Enabled = false
 		cfg.Near.SigBits = b
@@ -245,13 +249,16 @@ func TestSigBitsVariants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sig []uint64
+		var sig []byte
+		sg := NewSigner(cfg.Near, nil)
 		hit, n := 0, 0
 		for i, c := range rows {
-			sig = NearSignature(cfg.Near, &c.rec, sig)
+			sig = sg.Sign(&c.rec, sig)
 			reason, dupOf, _ := ix.Check(c.rec.ID, Key{}, sig)
 			if c.base >= 0 {
-				j := jaccard(refShingles(c.rec.Question, c.rec.Response), refShingles(rows[c.base].rec.Question, rows[c.base].rec.Response))
+				a, _ := refSet(c.rec.Question, c.rec.Response)
+				o, _ := refSet(rows[c.base].rec.Question, rows[c.base].rec.Response)
+				j := jaccard(a, o)
 				if j >= 0.85 {
 					n++
 					if reason == ReasonNearDuplicate && dupOf == rows[c.base].rec.ID {
@@ -270,7 +277,9 @@ func TestSigBitsVariants(t *testing.T) {
 }
 
 // TestMemoryPerKeptRow fills an index with 200k distinct rows (synthetic keys and signatures, which is all the
-// index sees) and checks the per-row memory budget: exact ≤ 24 bytes, near ≤ 150 bytes with Reserve.
+// index sees) and checks the per-row memory budget of README.md: exact ≤ 24 bytes; near, with Reserve, ≤ the
+// stored signature part + one band slot (uint32 ordinal + fingerprint byte) per band at the table's lowest
+// load (50%) + the slack of one partly filled signature chunk.
 func TestMemoryPerKeptRow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a 200k-row index")
@@ -289,7 +298,7 @@ func TestMemoryPerKeptRow(t *testing.T) {
 			ix.Reserve(n)
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
-		sig := make([]uint64, cfg.Near.NumPerm)
+		sig := make([]byte, SignatureBytes(cfg.Near))
 		for i := 0; i < n; i++ {
 			var k Key
 			for j := 0; j < 16; j += 8 {
@@ -298,9 +307,7 @@ func TestMemoryPerKeptRow(t *testing.T) {
 					k[j+b] = byte(v >> (8 * b))
 				}
 			}
-			for j := range sig {
-				sig[j] = rng.Uint64()
-			}
+			randomSig(rng, sig)
 			if reason, _, _ := ix.Check(fmt.Sprintf("flan.%d", i), k, sig); reason != "" {
 				t.Fatalf("random row %d dropped: %s", i, reason)
 			}
@@ -310,8 +317,10 @@ func TestMemoryPerKeptRow(t *testing.T) {
 		if s.ExactBytesPerKept > 24.5 {
 			t.Errorf("exact %.1f bytes per kept row > 24", s.ExactBytesPerKept)
 		}
-		if reserve && s.NearBytesPerKept > 150 {
-			t.Errorf("near %.1f bytes per kept row > 150", s.NearBytesPerKept)
+		nc := cfg.Near
+		bound := float64(storedBytes(nc)) + float64(nc.Bands)*5/0.5 + float64(rowsPerSigChunk*storedBytes(nc))/float64(n)
+		if reserve && s.NearBytesPerKept > bound {
+			t.Errorf("near %.1f bytes per kept row > %.1f", s.NearBytesPerKept, bound)
 		}
 	}
 }
@@ -322,11 +331,12 @@ func BenchmarkNearSignature1KB(b *testing.B) {
 	v := vocab(rng, 5000)
 	text := strings.Join(randomDoc(rng, v, 400), " ")[:1024]
 	r := r4("flan.1", "", text[:200], text[200:])
-	dst := make([]uint64, cfg.NumPerm)
+	sg := NewSigner(cfg, nil)
+	var dst []byte
 	b.SetBytes(1024)
 	b.ReportAllocs()
 	for b.Loop() {
-		dst = NearSignature(cfg, &r, dst)
+		dst = sg.Sign(&r, dst)
 	}
 }
 
@@ -346,16 +356,27 @@ func BenchmarkIndexCheck(b *testing.B) {
 	ix, _ := NewIndex(cfg)
 	ix.Reserve(1 << 20)
 	rng := rand.New(rand.NewPCG(1, 2))
-	sig := make([]uint64, cfg.Near.NumPerm)
+	sig := make([]byte, SignatureBytes(cfg.Near))
 	var k Key
 	b.ReportAllocs()
 	for b.Loop() {
-		for j := range sig {
-			sig[j] = rng.Uint64()
-		}
+		randomSig(rng, sig)
 		for j := range k {
 			k[j] = byte(rng.Uint32())
 		}
 		ix.Check("flan.1", k, sig)
+	}
+}
+
+// randomSig fills sig with a random full-kind signature (random band hashes and codes) with plausible counts
+// (300 elements, 150 words, 100 response elements).
+func randomSig(rng *rand.Rand, sig []byte) {
+	for j := range sig {
+		sig[j] = byte(rng.Uint32())
+	}
+	sig[0] = SigFull
+	c := sig[len(sig)-countBytes:]
+	for i, v := range []uint32{300, 150, 100, 0} {
+		binary.LittleEndian.PutUint32(c[4*i:], v)
 	}
 }

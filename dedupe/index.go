@@ -38,9 +38,11 @@ type Index struct {
 	exactDups, nearDups int
 	nearCandidates      int // candidates whose Jaccard was estimated
 	nearBelow           int // rows whose best candidate was under the confirm threshold
+	nearContained       int // near duplicates confirmed by the containment clause (Jaccard below threshold)
 	dupCount            map[uint32]uint32
-	confirm             float64
+	confirm, confirmC   float64
 	jaccardHist         [21]int // estimated Jaccard of confirmed near duplicates, 0.05 buckets
+	kinds               [5]int  // rows near-checked, by signature kind (SigFull…SigFallback)
 }
 
 // NewIndex validates cfg and returns an empty index.
@@ -55,14 +57,16 @@ func NewIndex(cfg Config) (*Index, error) {
 	if cfg.Near.Enabled {
 		ix.near = newNearIndex(cfg.Near)
 		ix.confirm = cfg.Near.EffectiveConfirmThreshold()
+		ix.confirmC = cfg.Near.EffectiveConfirmContainment()
 	}
 	return ix, nil
 }
 
-// Check decides row id, given its exact key and near signature (either is ignored when that dedupe is
-// disabled; an empty signature is never a near duplicate). It returns "" and records the row as kept, or
-// the reason, the id of the earlier kept row it duplicates and a detail ("jaccard=0.86" for near duplicates).
-func (ix *Index) Check(id string, key Key, sig []uint64) (reason, dupOf, detail string) {
+// Check decides row id, given its exact key and near signature from Signer.Sign (either is ignored when that
+// dedupe is disabled; an empty signature is never a near duplicate). It returns "" and records the row as
+// kept, or the reason, the id of the earlier kept row it duplicates and a detail for near duplicates
+// ("jaccard=0.86", or "jaccard=0.55 containment=0.97" when the containment clause confirmed it).
+func (ix *Index) Check(id string, key Key, sig []byte) (reason, dupOf, detail string) {
 	if ix.exact != nil {
 		if ord, ok := ix.exact.find(key); ok {
 			ix.exactDups++
@@ -70,19 +74,26 @@ func (ix *Index) Check(id string, key Key, sig []uint64) (reason, dupOf, detail 
 			return ReasonExactDuplicate, ix.ids.get(ord), ""
 		}
 	}
-	hasSig := ix.near != nil && len(sig) == ix.near.k
+	hasSig := ix.near != nil && len(sig) == ix.near.sigLen
 	if hasSig {
-		ix.near.prepare(sig)
-		ord, j, n := ix.near.best()
-		ix.nearCandidates += n
-		if n > 0 && j >= ix.confirm {
-			ix.nearDups++
-			ix.dupCount[ord]++
-			b := int(j * 20)
-			ix.jaccardHist[b]++
-			return ReasonNearDuplicate, ix.ids.get(ord), "jaccard=" + strconv.FormatFloat(j, 'f', 2, 64)
+		if k := sig[0]; int(k) < len(ix.kinds) {
+			ix.kinds[k]++
 		}
-		if n > 0 {
+		ix.near.prepare(sig)
+		m := ix.near.best(ix.confirm, ix.confirmC)
+		ix.nearCandidates += m.n
+		if m.match {
+			ix.nearDups++
+			ix.dupCount[m.ord]++
+			ix.jaccardHist[int(m.j*20)]++
+			detail = "jaccard=" + strconv.FormatFloat(m.j, 'f', 2, 64)
+			if m.j < ix.confirm {
+				ix.nearContained++
+				detail += " containment=" + strconv.FormatFloat(m.c, 'f', 2, 64)
+			}
+			return ReasonNearDuplicate, ix.ids.get(m.ord), detail
+		}
+		if m.n > 0 {
 			ix.nearBelow++
 		}
 	}
@@ -116,9 +127,16 @@ type IndexStats struct {
 	NearDuplicates  int `json:"near_duplicates"`
 	// NearCandidates counts LSH candidates whose Jaccard was estimated; NearBelowThreshold counts rows that
 	// had candidates but none reached the confirm threshold (kept).
-	NearCandidates     int     `json:"near_candidates"`
-	NearBelowThreshold int     `json:"near_below_threshold"`
-	ConfirmThreshold   float64 `json:"confirm_threshold,omitempty"`
+	NearCandidates     int `json:"near_candidates"`
+	NearBelowThreshold int `json:"near_below_threshold"`
+	// NearContained counts near duplicates confirmed by the containment clause (their Jaccard was below the
+	// confirm threshold: a cut or an addition within max_growth of the row).
+	NearContained    int     `json:"near_contained"`
+	ConfirmThreshold float64 `json:"confirm_threshold,omitempty"`
+	// NearSignatures counts near-checked rows by what their signature covers: "full" (no template shingle),
+	// "distinct" (template words removed), "pseudo" (only a few scattered non-template words), "fallback"
+	// (every word is template, so all shingles are used).
+	NearSignatures map[string]int `json:"near_signatures,omitempty"`
 	// NearJaccard is a histogram of the estimated Jaccard of dropped near duplicates ("0.80-0.85": n).
 	NearJaccard map[string]int `json:"near_jaccard,omitempty"`
 	// Clusters is a histogram of duplicate cluster sizes (kept row + its duplicates): "2", "3", "4-7", "8-15", "16+".
@@ -136,8 +154,9 @@ type IndexStats struct {
 func (ix *Index) Stats() IndexStats {
 	s := IndexStats{
 		Kept: int(ix.kept), ExactDuplicates: ix.exactDups, NearDuplicates: ix.nearDups,
-		NearCandidates: ix.nearCandidates, NearBelowThreshold: ix.nearBelow, ConfirmThreshold: ix.confirm,
-		Clusters: map[string]int{},
+		NearCandidates: ix.nearCandidates, NearBelowThreshold: ix.nearBelow, NearContained: ix.nearContained,
+		ConfirmThreshold: ix.confirm,
+		Clusters:         map[string]int{},
 	}
 	for _, n := range ix.dupCount {
 		size := int(n) + 1
@@ -158,6 +177,12 @@ func (ix *Index) Stats() IndexStats {
 		s.Clusters[b]++
 	}
 	if ix.near != nil {
+		s.NearSignatures = map[string]int{}
+		for k, name := range []string{SigFull: "full", SigDistinct: "distinct", SigPseudo: "pseudo", SigFallback: "fallback"} {
+			if name != "" && ix.kinds[k] > 0 {
+				s.NearSignatures[name] = ix.kinds[k]
+			}
+		}
 		s.NearJaccard = map[string]int{}
 		for i, n := range ix.jaccardHist {
 			if n > 0 {
@@ -382,28 +407,36 @@ func (t *exactTable) bytes() int64 { return t.keys.elemBytes(16) + int64(cap(t.s
 // open-addressing table of uint32 ordinals for all bands. A slot is found from the full-precision band
 // hash and verified against the stored b-bit values of that band; only the first kept row of each band
 // value is inserted, so a query meets at most about one candidate per band.
+
 type nearIndex struct {
 	k, bands, rows, b int
-	seed              uint64
-	sigBytes          int // packed signature length, padded to 8
-	padGroups         int // b-bit groups of padding (equal in every row, subtracted when counting)
-	sigChunks         [][]byte
-	segs              []segment
-	used              int // band entries
+	sigLen            int // length of a signature from Signer.Sign
+	fpLen             int // band fingerprint bytes (padded to 8)
+	codeLen           int // packed code bytes
+	rowBytes          int // stored per kept row: fingerprints + packed codes + response codes + counts
+	codes             float64
+	maxGrowth         float64
+	respJ, respC      float64 // response condition (both 0: off)
+	tmplC             float64 // template condition (0: off)
+
+	sigChunks [][]byte
+	segs      []segment
+	used      int // band entries
 
 	// per-query scratch (the index is single-goroutine)
-	q     []byte
-	bandH []uint64
-	cands []uint32
+	q       []byte // the query's stored part (fingerprints + codes), pointing into its signature
+	bandH   []uint64
+	cands   []uint32
+	exists  []bool // per band: some kept row already holds the query's band value (found by best)
+	emptyAt []int  // per band: the empty slot ending its probe chain in the last segment (-1: none)
 }
 
 func newNearIndex(c NearConfig) *nearIndex {
-	bitsTotal := c.NumPerm * c.SigBits
-	sb := (bitsTotal + 63) / 64 * 8
 	return &nearIndex{
-		k: c.NumPerm, bands: c.Bands, rows: c.Rows, b: c.SigBits, seed: c.Seed,
-		sigBytes: sb, padGroups: (sb*8 - bitsTotal) / c.SigBits,
-		q: make([]byte, sb), bandH: make([]uint64, c.Bands),
+		k: c.NumPerm, bands: c.Bands, rows: c.Rows, b: c.SigBits, sigLen: SignatureBytes(c),
+		fpLen: fpBytes(c), codeLen: packedBytes(c), rowBytes: storedBytes(c), codes: float64(uint(1)<<c.SigBits - 1),
+		maxGrowth: c.MaxGrowth, respJ: c.ResponseJaccard, respC: c.ResponseContainment, tmplC: c.TemplateContainment,
+		bandH: make([]uint64, c.Bands), exists: make([]bool, c.Bands), emptyAt: make([]int, c.Bands),
 	}
 }
 
@@ -412,86 +445,78 @@ const rowsPerSigChunk = 1 << 12
 
 func (n *nearIndex) sigOf(ord uint32) []byte {
 	c := n.sigChunks[ord/rowsPerSigChunk]
-	off := int(ord%rowsPerSigChunk) * n.sigBytes
-	return c[off : off+n.sigBytes]
+	off := int(ord%rowsPerSigChunk) * n.rowBytes
+	return c[off : off+n.rowBytes]
 }
 
-// prepare packs sig's low b bits into n.q and computes the band hashes.
-func (n *nearIndex) prepare(sig []uint64) {
-	clear(n.q)
-	mask := uint64(1)<<n.b - 1
-	for i, v := range sig {
-		bit := i * n.b
-		n.q[bit>>3] |= byte((v & mask) << (bit & 7))
-	}
+// prepare points the query at sig's stored part and decodes its band hashes (both computed by the Signer in
+// the parallel workers, so the ordered merge only looks things up).
+func (n *nearIndex) prepare(sig []byte) {
 	for t := 0; t < n.bands; t++ {
-		h := fmix64(n.seed ^ uint64(t+1)*0x9e3779b97f4a7c15)
-		for _, v := range sig[t*n.rows : (t+1)*n.rows] {
-			h = fmix64(h ^ v)
-		}
-		n.bandH[t] = h
+		n.bandH[t] = binary.LittleEndian.Uint64(sig[1+8*t:])
+	}
+	n.q = sig[1+8*n.bands:]
+}
+
+// bandMatches checks a band-table entry against the query's band t by its fingerprint byte, so that entries
+// of other band values met while probing are skipped (1 in 256 slip through and only cost an estimate).
+func (n *nearIndex) bandMatches(stored []byte, t int) bool { return stored[t] == n.q[t] }
+
+// nonZero returns, for a word of packed b-bit codes, a mask with the lowest bit of every non-zero code set.
+func nonZero(x uint64, b int) uint64 {
+	switch b {
+	case 2:
+		return (x | x>>1) & 0x5555555555555555
+	case 4:
+		x |= x >> 1
+		x |= x >> 2
+		return x & 0x1111111111111111
+	default: // 8
+		x |= x >> 1
+		x |= x >> 2
+		x |= x >> 4
+		return x & 0x0101010101010101
 	}
 }
 
-// group returns the i-th b-bit value of a packed signature.
-func (n *nearIndex) group(p []byte, i int) byte {
-	bit := i * n.b
-	if n.b == 16 {
-		return p[bit>>3] ^ p[bit>>3+1] // only compared for equality; any injective-enough fold works
-	}
-	return (p[bit>>3] >> (bit & 7)) & byte(1<<n.b-1)
-}
-
-func (n *nearIndex) bandMatches(stored []byte, t int) bool {
-	if n.b == 16 {
-		lo, hi := t*n.rows*2, (t+1)*n.rows*2
-		return string(stored[lo:hi]) == string(n.q[lo:hi])
-	}
-	for i := t * n.rows; i < (t+1)*n.rows; i++ {
-		if n.group(stored, i) != n.group(n.q, i) {
-			return false
-		}
-	}
-	return true
-}
-
-// estimate is the b-bit MinHash Jaccard estimate between n.q and stored.
+// estimate is the Jaccard estimate between the query and a stored row from their fine bins.
 func (n *nearIndex) estimate(stored []byte) float64 {
-	eq := 0
-	for i := 0; i < n.sigBytes; i += 8 {
-		x := binary.LittleEndian.Uint64(n.q[i:]) ^ binary.LittleEndian.Uint64(stored[i:])
-		switch n.b {
-		case 1:
-			eq += 64 - bits.OnesCount64(x)
-		case 2:
-			eq += 32 - bits.OnesCount64((x|x>>1)&0x5555555555555555)
-		case 4:
-			x |= x >> 1
-			x |= x >> 2
-			eq += 16 - bits.OnesCount64(x&0x1111111111111111)
-		case 8:
-			x |= x >> 1
-			x |= x >> 2
-			x |= x >> 4
-			eq += 8 - bits.OnesCount64(x&0x0101010101010101)
-		case 16:
-			x |= x >> 1
-			x |= x >> 2
-			x |= x >> 4
-			x |= x >> 8
-			eq += 4 - bits.OnesCount64(x&0x0001000100010001)
-		}
-	}
-	eq -= n.padGroups
-	c := 1 / float64(uint(1)<<n.b)
-	j := (float64(eq)/float64(n.k) - c) / (1 - c)
+	o := n.fpLen
+	return estimateCodes(n.q[o:o+n.codeLen], stored[o:o+n.codeLen], n.b, n.codes)
+}
+
+// respEstimate is the Jaccard estimate between the query's and a stored row's responses; two empty
+// responses are identical.
+func (n *nearIndex) respEstimate(stored []byte) float64 {
+	o := n.fpLen + n.codeLen
+	j := estimateCodes(n.q[o:o+respBytes], stored[o:o+respBytes], respBits, 1<<respBits-1)
 	if j < 0 {
-		j = 0
-	}
-	if j > 1 {
-		j = 1
+		return 1
 	}
 	return j
+}
+
+// estimateCodes is the Jaccard estimate from two rows' packed b-bit bin codes (Li, Owen & Zhang 2012:
+// one-permutation hashing without densification): among bins holding an element of either row, the share
+// holding the same minimum. Codes of different minima collide with probability 1/codes; that is corrected.
+// When the rows have fewer elements than bins, most elements have a bin of their own and the estimate is
+// close to the exact Jaccard rather than a sample of it. It returns -1 when both rows are empty.
+func estimateCodes(q, s []byte, b int, codes float64) float64 {
+	var eq, both, either int
+	for i := 0; i < len(q); i += 8 {
+		a := binary.LittleEndian.Uint64(q[i:])
+		c := binary.LittleEndian.Uint64(s[i:])
+		na, nc := nonZero(a, b), nonZero(c, b)
+		bt := na & nc
+		both += bits.OnesCount64(bt)
+		either += bits.OnesCount64(na | nc)
+		eq += bits.OnesCount64(bt &^ nonZero(a^c, b))
+	}
+	if either == 0 {
+		return -1
+	}
+	t := (codes*float64(eq) - float64(both)) / (codes - 1)
+	return max(0, min(1, t/float64(either)))
 }
 
 // Band entries live in segments: open-addressing tables of uint32 ordinals. The stored signature has only
@@ -499,39 +524,135 @@ func (n *nearIndex) estimate(stored []byte) float64 {
 // frozen (at 75% load) and a new one twice its size takes new entries, and lookups walk every segment.
 // Reserve sizes the first segment for the whole input so that a run normally has a single segment.
 type segment struct {
-	slots []uint32
+	slots []uint32 // ordinal+1 (0 = empty)
+	fps   []uint8  // the band fingerprint of each slot's entry, so probing touches a signature only on a match
 	used  int
 }
 
-// best walks every band's probe chains and returns the candidate with the highest estimated Jaccard
-// (lowest ordinal on ties), and the number of distinct candidates estimated.
-func (n *nearIndex) best() (uint32, float64, int) {
+func newSegment(size int) segment {
+	return segment{slots: make([]uint32, size), fps: make([]uint8, size)}
+}
+
+// counts returns a stored row's element count, word count, response element count and template shingle
+// count.
+func (n *nearIndex) counts(stored []byte) (elems, words, resp, tmpl float64) {
+	off := n.fpLen + n.codeLen + 2*respBytes
+	u := func(i int) float64 { return float64(binary.LittleEndian.Uint32(stored[off+4*i:])) }
+	return u(0), u(1), u(2), u(3)
+}
+
+// templatesAgree is the template condition: when both rows have template shingles, the estimated
+// containment of the smaller set in the larger reaches template_containment. A row without any agrees with
+// every row: an edit can remove every shingle of a short template (one changed word in a 7-word prompt).
+func (n *nearIndex) templatesAgree(stored []byte) bool {
+	if n.tmplC == 0 {
+		return true
+	}
+	_, _, _, ta := n.counts(n.q)
+	_, _, _, tb := n.counts(stored)
+	if ta == 0 || tb == 0 {
+		return true
+	}
+	o := n.fpLen + n.codeLen + respBytes
+	j := max(0, estimateCodes(n.q[o:o+respBytes], stored[o:o+respBytes], respBits, 1<<respBits-1))
+	return j*(ta+tb)/(1+j)/min(ta, tb) >= n.tmplC
+}
+
+// responsesAgree is the response condition: the responses' estimated Jaccard reaches response_jaccard, or
+// the estimated containment of the smaller reaches response_containment.
+func (n *nearIndex) responsesAgree(stored []byte) bool {
+	if n.respJ == 0 && n.respC == 0 {
+		return true
+	}
+	j := n.respEstimate(stored)
+	if n.respJ > 0 && j >= n.respJ {
+		return true
+	}
+	_, _, ra, _ := n.counts(n.q)
+	_, _, rb, _ := n.counts(stored)
+	small := min(ra, rb)
+	if n.respC == 0 || small == 0 {
+		return false
+	}
+	return j*(ra+rb)/(1+j)/small >= n.respC
+}
+
+// containment estimates |A∩B| / min(|A|,|B|) from the Jaccard estimate j and the exact element counts
+// (|A∩B| = j(|A|+|B|)/(1+j)), and reports whether the rows' word counts are within maxGrowth of the longer.
+func (n *nearIndex) containment(stored []byte, j float64) (float64, bool) {
+	ea, wa, _, _ := n.counts(n.q)
+	eb, wb, _, _ := n.counts(stored)
+	small := min(ea, eb)
+	if small == 0 {
+		return 0, false
+	}
+	c := min(1, j*(ea+eb)/(1+j)/small)
+	return c, abs(wa-wb) <= n.maxGrowth*max(wa, wb)
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// nearMatch is the outcome of a query: the best candidate, whether it confirms, its estimated Jaccard and
+// containment, and the number of distinct candidates estimated.
+type nearMatch struct {
+	ord   uint32
+	j, c  float64
+	match bool
+	n     int
+}
+
+// best walks every band's probe chains and returns the best candidate: one that confirms (estimated Jaccard
+// >= confirmJ, or estimated containment >= confirmC with word counts within max_growth) before one that does
+// not, then the highest estimated Jaccard, then the lowest ordinal.
+func (n *nearIndex) best(confirmJ, confirmC float64) nearMatch {
 	n.cands = n.cands[:0]
-	bestOrd, bestJ := uint32(0), -1.0
+	m := nearMatch{j: -1}
+	last := len(n.segs) - 1
+	for t := 0; t < n.bands; t++ {
+		n.exists[t] = false
+		n.emptyAt[t] = -1
+	}
 	for si := range n.segs {
-		slots := n.segs[si].slots
+		slots, fps := n.segs[si].slots, n.segs[si].fps
 		for t := 0; t < n.bands; t++ {
+			fp := n.q[t]
 			i := fastrange(n.bandH[t], len(slots))
 			for {
 				s := slots[i]
 				if s == 0 {
 					break
 				}
-				ord := s - 1
-				if st := n.sigOf(ord); n.bandMatches(st, t) && !containsU32(n.cands, ord) {
-					n.cands = append(n.cands, ord)
-					j := n.estimate(st)
-					if j > bestJ || j == bestJ && ord < bestOrd {
-						bestOrd, bestJ = ord, j
+				if fps[i] == fp {
+					ord := s - 1
+					if st := n.sigOf(ord); n.bandMatches(st, t) {
+						n.exists[t] = true
+						if !containsU32(n.cands, ord) {
+							n.cands = append(n.cands, ord)
+							j := max(0, n.estimate(st))
+							c, within := n.containment(st, j)
+							ok := (j >= confirmJ || within && c >= confirmC) && n.responsesAgree(st) && n.templatesAgree(st)
+							if ok && !m.match || ok == m.match && (j > m.j || j == m.j && ord < m.ord) {
+								m = nearMatch{ord: ord, j: j, c: c, match: ok}
+							}
+						}
 					}
 				}
 				if i++; i == len(slots) {
 					i = 0
 				}
 			}
+			if si == last {
+				n.emptyAt[t] = i // where add inserts band t, unless an earlier band of the row took the slot
+			}
 		}
 	}
-	return bestOrd, bestJ, len(n.cands)
+	m.n = len(n.cands)
+	return m
 }
 
 func containsU32(s []uint32, v uint32) bool {
@@ -543,72 +664,61 @@ func containsU32(s []uint32, v uint32) bool {
 	return false
 }
 
-// bandExists reports whether some kept row already represents band t's value (in any segment).
-func (n *nearIndex) bandExists(t int) bool {
-	for si := range n.segs {
-		slots := n.segs[si].slots
-		i := fastrange(n.bandH[t], len(slots))
-		for slots[i] != 0 {
-			if n.bandMatches(n.sigOf(slots[i]-1), t) {
-				return true
-			}
-			if i++; i == len(slots) {
-				i = 0
-			}
-		}
-	}
-	return false
-}
-
 // reserve makes the first segment big enough for rows kept rows (a hint; no effect once entries exist).
 func (n *nearIndex) reserve(rows int) {
 	if n.used > 0 || rows <= 0 {
 		return
 	}
 	size := nextSize(0, rows*n.bands)
-	n.segs = []segment{{slots: make([]uint32, size)}}
+	n.segs = []segment{newSegment(size)}
 }
 
 // add stores the prepared query as kept row ord; with indexed=false (no words) it stores a zero
 // signature and no band entries, so the row can never be a candidate.
 func (n *nearIndex) add(ord uint32, indexed bool) {
 	if int(ord)/rowsPerSigChunk == len(n.sigChunks) {
-		n.sigChunks = append(n.sigChunks, make([]byte, rowsPerSigChunk*n.sigBytes))
+		n.sigChunks = append(n.sigChunks, make([]byte, rowsPerSigChunk*n.rowBytes))
 	}
 	if !indexed {
 		return
 	}
 	copy(n.sigOf(ord), n.q)
 	for t := 0; t < n.bands; t++ {
-		if n.bandExists(t) {
+		if n.exists[t] {
 			continue // the first kept row of a band value stays its representative
 		}
 		last := len(n.segs) - 1
+		i := -1
 		if last < 0 || (n.segs[last].used+1)*4 > len(n.segs[last].slots)*3 {
 			size := 1 << 15
 			if last >= 0 {
 				size = len(n.segs[last].slots) * 3 / 2 // 1.5× keeps the worst case at 8 bytes per entry
 			}
-			n.segs = append(n.segs, segment{slots: make([]uint32, size)})
+			n.segs = append(n.segs, newSegment(size))
 			last++
+		} else {
+			i = n.emptyAt[t] // the end of band t's probe chain, found by best
 		}
 		seg := &n.segs[last]
-		i := fastrange(n.bandH[t], len(seg.slots))
+		if i < 0 {
+			i = fastrange(n.bandH[t], len(seg.slots))
+		}
 		for seg.slots[i] != 0 {
 			if i++; i == len(seg.slots) {
 				i = 0
 			}
 		}
 		seg.slots[i] = ord + 1
+		seg.fps[i] = n.q[t]
 		seg.used++
 		n.used++
 	}
 }
 
 func (n *nearIndex) bytes() int64 {
-	b := int64(len(n.sigChunks)) * int64(rowsPerSigChunk*n.sigBytes)
+	b := int64(len(n.sigChunks)) * int64(rowsPerSigChunk*n.rowBytes)
 	for _, sg := range n.segs {
-		b += int64(cap(sg.slots)) * 4
+		b += int64(cap(sg.slots))*4 + int64(cap(sg.fps))
 	}
 	return b
 }

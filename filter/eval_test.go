@@ -45,8 +45,18 @@ func TestCurationEval(t *testing.T) {
 	}
 	byKind := map[string]*tally{}
 	falseRefusals := map[string]int{} // label kind → dropped as refusal
-	var sig []uint64
-	var refusalDrops int
+	// First read, as the pipeline does: shingle document frequencies of the selected rows.
+	sk := dedupe.NewDFSketch(64*rows, dcfg.Near.Seed)
+	dc := dedupe.NewDFCounter(dcfg.Near)
+	if err := synth.Generate(synth.DefaultConfig(rows, 20260127), func(r orca.Record, _ synth.Label) error {
+		sk.Add(dc.Row(&r))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var sig []byte
+	signer := dedupe.NewSigner(dcfg.Near, sk.Templates(dcfg.Near.MaxShingleDF))
+	var refusalDrops, missed int
 	texts := map[string][2]string{} // id → question, response of rows that reached the dedupe index
 	var extraNear []float64         // true Jaccard of near_duplicate drops not labelled as duplicates
 	err = synth.Generate(synth.DefaultConfig(rows, 20260127), func(r orca.Record, l synth.Label) error {
@@ -60,7 +70,7 @@ func TestCurationEval(t *testing.T) {
 		reason, detail := chain.Apply(&r)
 		if reason == "" {
 			key := dedupe.ExactKey(dcfg.Exact, &r)
-			sig = dedupe.NearSignature(dcfg.Near, &r, sig)
+			sig = signer.Sign(&r, sig)
 			var dupOf string
 			reason, dupOf, detail = ix.Check(r.ID, key, sig)
 			if reason == "" {
@@ -69,11 +79,17 @@ func TestCurationEval(t *testing.T) {
 				o := texts[dupOf]
 				j := wordJaccard5(o[0]+" \x00 "+o[1], r.Question+" \x00 "+r.Response)
 				extraNear = append(extraNear, j)
-				t.Logf("near_duplicate drop of a %s row (%s): true word-5-gram Jaccard %.3f with %s", kind, detail, j, dupOf)
+				t.Logf("near_duplicate drop of a %s row %s (%s): true word-5-gram Jaccard %.3f with %s", kind, r.ID, detail, j, dupOf)
 			}
 		}
 		if reason != "" {
 			tl.dropped[reason]++
+		}
+		if (kind == synth.KindRefusalOpening || kind == synth.KindRefusalMid) && reason != filter.ReasonRefusal {
+			missed++
+			if missed <= 6 {
+				t.Logf("refusal missed (%s, reason %q): question %.80q response %.120q", kind, reason, r.Question, r.Response)
+			}
 		}
 		if reason == filter.ReasonRefusal {
 			refusalDrops++

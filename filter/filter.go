@@ -333,7 +333,7 @@ func (c *Chain) Apply(r *orca.Record) (reason, detail string) {
 		}
 	}
 	if cfg.Refusal.Enabled {
-		if lit, ok := c.refusal.match(r.Response); ok {
+		if lit, ok := c.refusal.match(r.Response, r.Question); ok {
 			return ReasonRefusal, lit
 		}
 	}
@@ -349,12 +349,19 @@ func (c *Chain) ApplyTokens(r *orca.Record, nTokens int) (reason, detail string)
 	return "", ""
 }
 
-// MatchRefusal runs only the refusal matcher on text and returns the matched phrase; for tests and tools.
+// MatchRefusal runs only the refusal matcher on a response (with no question) and returns the matched phrase;
+// for tests and tools.
 func (c *Chain) MatchRefusal(text string) (string, bool) {
+	return c.MatchRefusalFor("", text)
+}
+
+// MatchRefusalFor is MatchRefusal for a response to question: first-person apologies and inability statements
+// are content, not refusals, when the question asks for text in a persona or in the first person.
+func (c *Chain) MatchRefusalFor(question, text string) (string, bool) {
 	if c.refusal == nil {
 		return "", false
 	}
-	return c.refusal.match(text)
+	return c.refusal.match(text, question)
 }
 
 func maxStr(n int) string {

@@ -34,6 +34,10 @@ type phrase struct {
 	anchor anchor
 	check  postCheck
 	window int
+	// strict phrases are AI self-disclaimers ("!" in the spec): they apply whatever the question asked for.
+	// The others are ordinary first-person apologies and inability statements, which are content when the
+	// question asks for text in a persona (a review, an email, a story, a translation…): see asksForContent.
+	strict bool
 }
 
 // literal is one expansion of a phrase, the unit the automaton matches.
@@ -61,6 +65,10 @@ const maxExpansions = 20000
 func parsePhrase(spec string) (phrase, []string, error) {
 	p := phrase{source: spec}
 	s := strings.TrimSpace(spec)
+	if strings.HasPrefix(s, "!") {
+		p.strict = true
+		s = strings.TrimSpace(s[1:])
+	}
 	if strings.HasPrefix(s, "^") {
 		p.anchor = anchorSentence
 		s = strings.TrimSpace(s[1:])
@@ -285,8 +293,9 @@ const maxPooledBuf = 1 << 20
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // match reports the first phrase hit in text (in end-position order) that passes its anchor and post-check,
-// returning the matched literal.
-func (m *refusalMatcher) match(text string) (string, bool) {
+// returning the matched literal. A hit of a non-strict phrase is skipped when question asks for content in a
+// persona or in the first person (checked at most once, and only when such a hit occurs).
+func (m *refusalMatcher) match(text, question string) (string, bool) {
 	if len(m.literals) == 0 || text == "" {
 		return "", false
 	}
@@ -294,7 +303,7 @@ func (m *refusalMatcher) match(text string) (string, bool) {
 	// The normal form is never longer than the text: grow once rather than by doubling (a 100 MB response
 	// would otherwise allocate twice its size), and keep only ordinary buffers in the pool.
 	buf := normalizeText(slices.Grow((*bp)[:0], len(text)), text)
-	lit, ok := m.scan(buf)
+	lit, ok := m.scan(buf, question)
 	if cap(buf) <= maxPooledBuf {
 		*bp = buf
 		bufPool.Put(bp)
@@ -302,16 +311,29 @@ func (m *refusalMatcher) match(text string) (string, bool) {
 	return lit, ok
 }
 
-func (m *refusalMatcher) scan(buf []byte) (string, bool) {
+func (m *refusalMatcher) scan(buf []byte, question string) (string, bool) {
 	nc := m.nclass
 	s := int32(0)
+	content := -1 // unknown; 0 no, 1 yes
 	for i := 0; i < len(buf); i++ {
 		s = m.delta[int(s)*nc+int(m.class[buf[i]])]
 		for o := s; o > 0; o = m.outLink[o] {
 			for _, li := range m.out[o] {
-				if m.accept(buf, i+1, li) {
-					return m.literals[li].text, true
+				if !m.accept(buf, i+1, li) {
+					continue
 				}
+				if !m.phrases[m.literals[li].phrase].strict {
+					if content < 0 {
+						content = 0
+						if asksForContent(question) {
+							content = 1
+						}
+					}
+					if content == 1 {
+						continue // the requested text's own voice, not the assistant's
+					}
+				}
+				return m.literals[li].text, true
 			}
 		}
 	}
@@ -415,6 +437,9 @@ func isSpeakerLabel(line []byte) bool {
 		return false
 	}
 	label := bytes.Trim(line[:colon], " *#-_")
+	if len(label) > 0 && label[0] >= '0' && label[0] <= '9' {
+		return false // "6. Violence: …" is a numbered list item with a heading, not a speaker
+	}
 	words := 0
 	for _, f := range bytes.Fields(label) {
 		words++

@@ -83,7 +83,7 @@ func (r *runner) finish(ctx context.Context, o Options, start time.Time) (*Resul
 	el := time.Since(start).Seconds()
 	dist := r.collect.Result()
 	s := &Stats{Ledger: r.ledger, Distributions: &dist, Packing: r.packStats(),
-		Timing: stats.Timing{Seconds: round3(el), RowsPerSec: round3(float64(r.ledger.RowsRead) / el), Workers: r.cfg.Workers}}
+		Timing: stats.Timing{Seconds: round3(el), RowsPerSec: round3(float64(r.ledger.RowsRead) / el), Workers: r.cfg.Workers, Stages: r.timings}}
 	for _, in := range r.inputs {
 		s.Inputs = append(s.Inputs, stats.InputStat{Source: in.Source, Name: in.Name, Bytes: in.Bytes, Rows: in.Rows, Selected: in.Selected})
 	}

@@ -158,6 +158,20 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	defer r.abort() // a no-op once finish closed the writers
 	r.tokFiles, r.tokScheme = tokFiles, tokScheme
+	if near := cfg.Dedupe.Near; near.Enabled && near.MaxShingleDF > 0 {
+		var selRows int64
+		for _, in := range inputs {
+			if in.Selected {
+				selRows += in.Rows
+			}
+		}
+		tmpl, st, err := countShingleDF(ctx, readSelected(files, inputs), &cfg, selRows, func(rec *orca.Record) bool { return r.submix[rec.Submix()] })
+		if err != nil {
+			return nil, err
+		}
+		r.template = tmpl
+		r.timings = append(r.timings, st)
+	}
 	bar := progress.New(o.Stderr, o.Progress, "orcaprep run", totalRows, progress.Rows)
 	defer bar.Stop() // ends the bar's line on every path, so no message is glued to it
 	r.bar = bar
@@ -220,9 +234,9 @@ type batch struct {
 	selected bool  // the file matched select.files
 	recs     []orca.Record
 	items    []item
-	arena    []byte   // rendered output lines, items point into it
-	toks     []int32  // token ids of the batch's samples (packed format), items point into it
-	sigs     []uint64 // near-duplicate signatures, items point into it
+	arena    []byte  // rendered output lines, items point into it
+	toks     []int32 // token ids of the batch's samples (packed format), items point into it
+	sigs     []byte  // near-duplicate signatures, items point into it
 }
 
 // item is a worker's verdict on one record.
@@ -246,8 +260,9 @@ type item struct {
 
 // workerState is what one worker goroutine owns: its sample builder (tokenizer encoder with its cache) and scratch.
 type workerState struct {
-	build *samples.Builder
-	sig   []uint64
+	build  *samples.Builder
+	signer *dedupe.Signer
+	sig    []byte
 }
 
 type runner struct {
@@ -272,10 +287,12 @@ type runner struct {
 	idxLine   []byte
 	packer    *packer
 	// curation
-	filters *filter.Chain
-	dedupe  *dedupe.Index
-	collect *stats.Collector
-	obs     stats.Observation
+	filters  *filter.Chain
+	dedupe   *dedupe.Index
+	template *dedupe.TemplateSet // shingles above max_shingle_df, from the first read (nil: off)
+	timings  []stats.StageTiming
+	collect  *stats.Collector
+	obs      stats.Observation
 	// streamPaused: the test hook for the stream phase has run (see pauseAt)
 	streamPaused bool
 }
@@ -409,6 +426,9 @@ func (r *runner) stream(ctx context.Context) error {
 	workers := errgroup.Group{}
 	for w := 0; w < r.cfg.Workers; w++ {
 		ws := &workerState{}
+		if r.cfg.Dedupe.Near.Enabled {
+			ws.signer = dedupe.NewSigner(r.cfg.Dedupe.Near, r.template)
+		}
 		if r.tok != nil {
 			ws.build = samples.NewBuilder(r.tok, r.render)
 		}
@@ -507,7 +527,7 @@ func (r *runner) process(b *batch, ws *workerState) {
 				it.key = dedupe.ExactKey(r.cfg.Dedupe.Exact, rec)
 			}
 			if r.cfg.Dedupe.Near.Enabled {
-				ws.sig = dedupe.NearSignature(r.cfg.Dedupe.Near, rec, ws.sig) // overwrites its buffer
+				ws.sig = ws.signer.Sign(rec, ws.sig) // overwrites its buffer
 				it.sigStart = len(b.sigs)
 				b.sigs = append(b.sigs, ws.sig...)
 				it.sigEnd = len(b.sigs)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/orcaprep/orcaprep/chatml"
+	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/filter"
 	"github.com/orcaprep/orcaprep/orca"
@@ -140,6 +141,17 @@ func (b *stagedBody) Map(ctx context.Context, t *stage.Task) error {
 	ws := &workerState{}
 	if tok != nil {
 		ws.build = samples.NewBuilder(tok, r.render)
+	}
+	if near := cfg.Dedupe.Near; near.Enabled {
+		// Template-aware near signatures need the shingle document frequencies of the whole input, as run's
+		// first read computes them: this interim body has each map task read every selected input's questions
+		// once (phase 2 turns this into per-task sketches that a reduce adds; dedupe.DFSketch.Merge).
+		if near.MaxShingleDF > 0 {
+			if r.template, err = stagedTemplates(ctx, cfg, inputs, r.submix, b.workers); err != nil {
+				return err
+			}
+		}
+		ws.signer = dedupe.NewSigner(near, r.template)
 	}
 	f, err := os.Create(filepath.Join(t.Dir, "rows.bin"))
 	if err != nil {
@@ -358,9 +370,7 @@ func (s *spillWriter) batch(b *batch) error {
 		p = binary.AppendUvarint(p, uint64(it.sChars))
 		p = append(p, it.key[:]...)
 		p = binary.AppendUvarint(p, uint64(it.sigEnd-it.sigStart))
-		for _, v := range b.sigs[it.sigStart:it.sigEnd] {
-			p = binary.LittleEndian.AppendUint64(p, v)
-		}
+		p = append(p, b.sigs[it.sigStart:it.sigEnd]...)
 		p = binary.AppendUvarint(p, uint64(it.end-it.start))
 		p = append(p, b.arena[it.start:it.end]...)
 		p = binary.AppendUvarint(p, uint64(it.tokEnd-it.tokStart))
@@ -519,10 +529,7 @@ func replay(ctx context.Context, path string, b *batch, merge func(*batch) error
 			copy(it.key[:], tmp)
 			ns := int(s.uvarint())
 			it.sigStart = len(b.sigs)
-			tmp = s.bytes(tmp[:0], 8*ns)
-			for k := 0; k < ns && s.err == nil; k++ {
-				b.sigs = append(b.sigs, binary.LittleEndian.Uint64(tmp[8*k:]))
-			}
+			b.sigs = s.bytes(b.sigs, ns)
 			it.sigEnd = len(b.sigs)
 			nl := int(s.uvarint())
 			it.start = len(b.arena)
@@ -550,4 +557,33 @@ func replay(ctx context.Context, path string, b *batch, merge func(*batch) error
 		return exitcode.Errorf(exitcode.Integrity, "%s: %w", path, s.err)
 	}
 	return nil
+}
+
+// stagedTemplates runs run's first read (countShingleDF) over every selected input of the plan and returns the
+// template set, so that a map task signs rows exactly as run does.
+func stagedTemplates(ctx context.Context, cfg *Config, inputs []Input, submix map[string]bool, workers int) (*dedupe.TemplateSet, error) {
+	files := make([]*orca.File, len(inputs))
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	var rows int64
+	for i, in := range inputs {
+		if !in.Selected {
+			continue
+		}
+		f, err := orca.Open(in.Path, i)
+		if err != nil {
+			return nil, exitcode.With(exitcode.Input, err)
+		}
+		files[i] = f
+		rows += in.Rows
+	}
+	dcfg := *cfg
+	dcfg.Workers = max(workers, 1)
+	tmpl, _, err := countShingleDF(ctx, readSelected(files, inputs), &dcfg, rows, func(rec *orca.Record) bool { return submix[rec.Submix()] })
+	return tmpl, err
 }

@@ -171,6 +171,8 @@ func (g *textGen) row(cfg Config, kind string, newID func(string) string, exactP
 			rt = total - qt
 		}
 	}
+	g.write = false
+	g.noWrite = kind == KindRefusalOpening || kind == KindRefusalMid || kind == KindDiscussesAIAnswer || kind == KindMentionsAIQuestion
 	q := g.question(sub, mc, qt)
 	var r string
 	switch kind {
@@ -183,6 +185,7 @@ func (g *textGen) row(cfg Config, kind string, newID func(string) string, exactP
 	default:
 		r = g.response(sub, rt)
 	}
+	g.write = false
 	if kind != KindHuge {
 		q, r = truncateField(q, cfg.MaxFieldChars), truncateField(r, cfg.MaxFieldChars)
 	}

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/orcaprep/orcaprep/orca"
@@ -73,6 +74,9 @@ func (g *textGen) question(submix string, mc bool, target int) string {
 	switch submix {
 	case orca.SubmixFlan:
 		switch {
+		case !mc && !g.noWrite && g.chance(0.2):
+			g.write = true
+			g.writeTask(&b, body)
 		case mc:
 			b.WriteString(pick(g, []string{"Read the text and answer the question.\n\n", "Article: ", "", "Choose your answer. "}))
 			g.prose(&b, body)
@@ -82,20 +86,30 @@ func (g *textGen) question(submix string, mc bool, target int) string {
 				fmt.Fprintf(&b, "%s) %s\n", mcLetters[i], g.phrase(1+g.intn(4)))
 			}
 			b.WriteString("Answer:")
-		case g.chance(0.3):
+		case g.chance(0.3) && !g.noWrite:
 			fmt.Fprintf(&b, "Write an article based on this summary:\n\n%s", g.sentenceString())
 			if body > 200 {
 				b.WriteString("\n\n")
 				g.paragraph(&b, body-100)
 			}
 		default:
-			b.WriteString(pick(g, []string{"Summarize this article:\n\n", "What is the sentiment of the following review?\n", "Generate a short summary: ", "Continue writing the next sentence.\n\n", ""}))
+			leads := []string{"Summarize this article:\n\n", "What is the sentiment of the following review?\n", "Generate a short summary: ", "Continue writing the next sentence.\n\n", ""}
+			if g.noWrite {
+				leads = leads[:3] // no request for text in a persona: a refusal's label stays unambiguous
+			}
+			b.WriteString(pick(g, leads))
 			g.prose(&b, body)
 			if g.chance(0.5) {
 				b.WriteString("\n\nWhat is a summary of this text?")
 			}
 		}
 	case orca.SubmixT0:
+		if g.chance(0.2) { // a long fixed instruction shared by every row of its template, like T0's prompts
+			t := longTemplates[g.intn(len(longTemplates))]
+			b.WriteString(t)
+			b.WriteString("\n\n")
+			body = max(30, body-len(t)) // the template is part of the question's length budget
+		}
 		switch g.intn(3) {
 		case 0:
 			fmt.Fprintf(&b, "Answer the following question: %s\n", g.sentenceString())
@@ -126,25 +140,44 @@ func (g *textGen) question(submix string, mc bool, target int) string {
 			g.paragraph(&b, body)
 			b.WriteString(" Stream of consciousness first, then make a decision:")
 		}
-	default: // niv
-		fmt.Fprintf(&b, "Detailed Instructions: In this task, you are given a %s about %s. Your job is to %s the %s.",
-			pick(g, []string{"sentence", "passage", "question", "review", "dialogue"}), g.phrase(2),
-			pick(g, []string{"classify", "summarize", "translate", "answer", "identify"}), pick(g, contentWords))
-		if g.chance(0.5) {
-			b.WriteByte(' ')
-			g.sentence(&b)
-		}
+	default: // niv: one of a fixed set of long task definitions, as Super-NaturalInstructions tasks have
+		b.WriteString("Detailed Instructions: ")
+		def := nivDefinitions[g.intn(len(nivDefinitions))]
+		b.WriteString(def)
 		b.WriteString("\nQ: ")
-		g.paragraph(&b, max(20, body-150))
+		g.paragraph(&b, max(20, body-150-len(def)/2))
 		b.WriteString("\nA:")
 	}
 	return b.String()
 }
 
+// nivDefinitions and longTemplates are fixed task instructions (80–200 words) shared by many rows, built once
+// from their own seeded generator so they are the same in every file: near-dedupe must not mistake rows that
+// share one for duplicates.
+var nivDefinitions, longTemplates = func() ([]string, []string) {
+	g := &textGen{rng: rand.New(rand.NewPCG(1515, 4242))}
+	mk := func(n int, lead string) []string {
+		out := make([]string, n)
+		for i := range out {
+			var b strings.Builder
+			fmt.Fprintf(&b, "%s you are given a %s about %s. Your job is to %s the %s. ", lead,
+				pick(g, []string{"sentence", "passage", "question", "review", "dialogue"}), g.phrase(2),
+				pick(g, []string{"classify", "summarize", "label", "answer", "identify"}), pick(g, contentWords))
+			g.paragraph(&b, 480+g.intn(300))
+			out[i] = b.String()
+		}
+		return out
+	}
+	return mk(60, "In this task,"), mk(12, "Read the instructions carefully:")
+}()
+
 var shortAnswers = []string{"yes", "no", "Yes.", "No.", "(B)", "A)", "it is not possible to tell", "True", "False", "Positive", "negative", "3", "1994"}
 
 // response writes an answer of roughly target bytes; tiny targets give the terse answers FLAN is full of.
 func (g *textGen) response(submix string, target int) string {
+	if g.write {
+		return g.firstPersonText(target)
+	}
 	if target < 12 {
 		return pick(g, shortAnswers)
 	}
@@ -166,6 +199,53 @@ func (g *textGen) response(submix string, target int) string {
 		fmt.Fprintf(&b, "\n\nSo, the answer is %s.", strings.TrimSuffix(pick(g, shortAnswers), "."))
 	default:
 		g.prose(&b, target)
+	}
+	return b.String()
+}
+
+// writeTasks are FLAN-style requests for text in a persona or in the first person.
+var writeTasks = []string{
+	"Write a negative review about a %s.", "Write a 1-star review of a %s.", "Write a positive yelp review for a %s.",
+	"Write an email with the subject line \"%s\".", "Write a letter to a friend about the %s.",
+	"Write a tweet about the %s.", "Compose a short story about a %s, told in the first person.",
+	"Write a dialogue between two friends about the %s.", "Write a diary entry about the %s.",
+	"Translate to English: the %s.", "Continue the following story about the %s.",
+	"Imagine you are a customer. Write a complaint about the %s.",
+}
+
+// writeTask writes a request for first-person text.
+func (g *textGen) writeTask(b *strings.Builder, body int) {
+	fmt.Fprintf(b, pick(g, writeTasks), g.phrase(1+g.intn(2)))
+	if body > 200 {
+		b.WriteString("\n\n")
+		g.paragraph(b, body-150)
+	}
+}
+
+// firstPersonSentences are what people write in reviews, emails and stories; several read like an
+// assistant's refusal out of context ("I'm sorry, but I can't …", "Unfortunately, I cannot …"), which is
+// exactly what the refusal filter must keep in answers to write-type questions.
+var firstPersonSentences = []string{
+	"I'm sorry, but I can't make it to the %s on Friday.", "Unfortunately, I cannot recommend this %s to anyone.",
+	"I apologize for the late reply about the %s.", "I'm afraid I won't be able to join the %s this week.",
+	"Sorry, but I couldn't find the %s you mentioned.", "I can't believe how bad the %s was.",
+	"My %s arrived broken and I am not happy.", "I don't have time to look at the %s today.",
+	"I'm not able to give you an answer on the %s until Monday.", "I think the %s was worth every penny.",
+	"I am unable to attend the %s, so please go without me.", "We loved the %s and I would go again.",
+}
+
+// firstPersonText writes about target bytes of first-person prose for a write-type task.
+func (g *textGen) firstPersonText(target int) string {
+	var b strings.Builder
+	for b.Len() < max(target, 40) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		if g.chance(0.4) {
+			fmt.Fprintf(&b, pick(g, firstPersonSentences), pick(g, contentWords))
+		} else {
+			g.sentence(&b)
+		}
 	}
 	return b.String()
 }

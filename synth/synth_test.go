@@ -285,8 +285,10 @@ func TestDefectsSatisfyLabels(t *testing.T) {
 
 		switch kind {
 		case KindClean:
-			if refusalStart := regexp.MustCompile(`^(As an AI|I'm sorry|I’m sorry|I apologi|Sorry)`); refusalStart.MatchString(r.Response) {
-				fail("clean response opens like a refusal")
+			// Only text written in the first person on request may open like an apology (a review, an email…).
+			writeTask := regexp.MustCompile(`^(Write|Compose|Translate|Continue|Imagine you are)`).MatchString(r.Question)
+			if refusalStart := regexp.MustCompile(`^(As an AI|I'm sorry|I’m sorry|I apologi|Sorry)`); refusalStart.MatchString(r.Response) && !writeTask {
+				fail("clean response to a %.40q question opens like a refusal", r.Question)
 			}
 			if aiMention.MatchString(text) {
 				fail("clean row mentions AI")

@@ -11,6 +11,9 @@ import (
 // fixes the output: never call it from more than one goroutine or in a data-dependent order that could change.
 type textGen struct {
 	rng *rand.Rand
+	// write is set by question when it asked for first-person text, for the response that follows; noWrite
+	// keeps question from asking for it (refusal rows, whose label would otherwise be ambiguous).
+	write, noWrite bool
 }
 
 func (g *textGen) intn(n int) int { return g.rng.IntN(n) }

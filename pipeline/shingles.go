@@ -1,0 +1,195 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/orcaprep/orcaprep/dedupe"
+	"github.com/orcaprep/orcaprep/exitcode"
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/stats"
+	"github.com/parquet-go/parquet-go"
+	"golang.org/x/sync/errgroup"
+)
+
+// StageShingleDF names the first read in stats.json's timing: counting shingle document frequencies for
+// template-aware near-dedupe.
+const StageShingleDF = "shingle_df"
+
+// dfSource is what the first read needs from the input: the row groups of the selected files, in order, with
+// at least the id and the given fields filled in. It is the only coupling between the DF pass and the Parquet
+// reader, so the pass can be pointed at another reader (or at one shard of a distributed run) by swapping
+// this function.
+type dfSource func(ctx context.Context, batchSize int, fields []string, fn func([]orca.Record) error) error
+
+// readSelected streams every row group of the selected files. When the fields are just the question (the
+// default df_fields) it reads only the id and question columns, which skips decoding the responses (most of
+// the bytes); otherwise it goes through orca.File.ReadRowGroup. The second read checks everything again
+// (row counts, the schema of every batch), so this one only has to fail cleanly.
+func readSelected(files []*orca.File, inputs []Input) dfSource {
+	return func(ctx context.Context, batchSize int, fields []string, fn func([]orca.Record) error) error {
+		questionOnly := len(fields) == 1 && fields[0] == dedupe.FieldQuestion
+		for fi, f := range files {
+			if !inputs[fi].Selected {
+				continue
+			}
+			for rg := 0; rg < f.NumRowGroups(); rg++ {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				var err error
+				if questionOnly {
+					err = readQuestions(f, rg, batchSize, fn)
+				} else {
+					err = f.ReadRowGroup(rg, batchSize, false, fn)
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// dfRow is the projection readQuestions decodes.
+type dfRow struct {
+	ID       *string `parquet:"id"`
+	Question *string `parquet:"question"`
+}
+
+// readQuestions streams row group rg of f as records holding only the id and the question (batches reused
+// after fn returns, as orca.File.ReadRowGroup does).
+func readQuestions(f *orca.File, rg, batchSize int, fn func([]orca.Record) error) (err error) {
+	groups := f.Parquet().RowGroups()
+	var first, got int64
+	for i := 0; i < rg; i++ {
+		first += groups[i].NumRows()
+	}
+	want := groups[rg].NumRows()
+	defer func() {
+		if p := recover(); p != nil { // parquet-go panics on some corrupt pages; worded as orca words it
+			err = fmt.Errorf("read %s row group %d (rows %d..%d): corrupt Parquet data: %v", f.Path, rg, first+got, first+want-1, p)
+		}
+	}()
+	if batchSize <= 0 {
+		batchSize = 1024
+	}
+	r := parquet.NewGenericRowGroupReader[dfRow](groups[rg])
+	defer r.Close()
+	buf := make([]dfRow, batchSize)
+	out := make([]orca.Record, batchSize)
+	for {
+		n, rerr := r.Read(buf)
+		for i := 0; i < n; i++ {
+			out[i] = orca.Record{}
+			if buf[i].ID != nil {
+				out[i].ID = *buf[i].ID
+			}
+			if buf[i].Question != nil {
+				out[i].Question = *buf[i].Question
+			}
+		}
+		if n > 0 {
+			if ferr := fn(out[:n]); ferr != nil {
+				return ferr
+			}
+			clear(buf[:n])
+			got += int64(n)
+		}
+		if errors.Is(rerr, io.EOF) {
+			return nil
+		}
+		if rerr != nil { // worded as orca.File.ReadRowGroup words it
+			return fmt.Errorf("read %s row group %d (rows %d..%d): %w", f.Path, rg, first+got, first+want-1, rerr)
+		}
+	}
+}
+
+// dfSketchBytes is the sketch size for rows selected input rows: the config's df_sketch_mb, or 64 bytes per
+// row, which keeps the expected over-count small for OpenOrca-sized questions (dedupe/README.md).
+func dfSketchBytes(cfg dedupe.NearConfig, rows int64) int {
+	if cfg.DFSketchMB > 0 {
+		return cfg.DFSketchMB << 20
+	}
+	return int(min(max(rows*64, 1<<20), 1<<32))
+}
+
+// countShingleDF is the first read of a template-aware near-dedupe: it counts, for every shingle of the
+// near config's df_fields, how many selected rows contain it, and returns the shingles found in more than
+// max_shingle_df rows. Workers shingle batches in parallel and add them to one of a few private sketches
+// (count-min sketches add commutatively), which are summed at the end, so the result does not depend on the
+// worker count or on scheduling. Memory: (sketches × sketch size) during the pass; the returned set is an
+// eighth of one sketch.
+func countShingleDF(ctx context.Context, src dfSource, cfg *Config, rows int64, selected func(*orca.Record) bool) (*dedupe.TemplateSet, stats.StageTiming, error) {
+	start := time.Now()
+	near := cfg.Dedupe.Near
+	size := dfSketchBytes(near, rows)
+	nSketch := min(cfg.Workers, 2)
+	pool := make(chan *dedupe.DFSketch, nSketch)
+	sketches := make([]*dedupe.DFSketch, nSketch)
+	for i := range sketches {
+		sketches[i] = dedupe.NewDFSketch(size, near.Seed)
+		pool <- sketches[i]
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan []orca.Record, cfg.Workers)
+	var counted atomic.Int64
+	g.Go(func() error {
+		defer close(work)
+		return src(gctx, cfg.BatchSize, near.DFFields, func(recs []orca.Record) error {
+			select {
+			case work <- append([]orca.Record(nil), recs...): // the reader reuses recs
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	})
+	for w := 0; w < cfg.Workers; w++ {
+		g.Go(func() error {
+			dc := dedupe.NewDFCounter(near)
+			var flat []uint64
+			for b := range work {
+				flat = flat[:0]
+				n := int64(0)
+				for i := range b {
+					if selected(&b[i]) {
+						flat = append(flat, dc.Row(&b[i])...) // each row's hashes are distinct within it
+						n++
+					}
+				}
+				s := <-pool // any sketch will do: their sum is the same
+				s.Add(flat)
+				pool <- s
+				counted.Add(n)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, stats.StageTiming{}, ctx.Err()
+		}
+		return nil, stats.StageTiming{}, exitcode.With(exitcode.Input, err)
+	}
+	for _, s := range sketches[1:] {
+		if err := sketches[0].Merge(s); err != nil {
+			return nil, stats.StageTiming{}, err
+		}
+	}
+	tmpl := sketches[0].Templates(near.MaxShingleDF)
+	sketches, pool = nil, nil
+	debug.FreeOSMemory() // the sketches are the biggest allocation of the run; give them back before pass two
+	el := time.Since(start).Seconds()
+	st := stats.StageTiming{Name: StageShingleDF, Seconds: round3(el), Rows: counted.Load()}
+	if el > 0 {
+		st.RowsPerSec = round3(float64(counted.Load()) / el)
+	}
+	return tmpl, st, nil
+}
