@@ -16,13 +16,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/orcaprep/orcaprep/chatml"
 	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/exitcode"
-	"github.com/orcaprep/orcaprep/filter"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/samples"
 	"github.com/orcaprep/orcaprep/stage"
+	"github.com/orcaprep/orcaprep/stats"
 	"github.com/orcaprep/orcaprep/tokenizer"
 )
 
@@ -130,17 +129,9 @@ func (b *stagedBody) Map(ctx context.Context, t *stage.Task) error {
 	if err != nil {
 		return err
 	}
-	r := &runner{cfg: cfg, inputs: inputs, tok: tok, submix: map[string]bool{},
-		render: chatml.Options{Style: chatml.Style(cfg.ChatML.Style), EmptySystem: cfg.ChatML.EmptySystem}}
-	for _, s := range cfg.Select.Submixes {
-		r.submix[s] = true
-	}
-	if r.filters, err = filter.New(cfg.Filters); err != nil {
-		return exitcode.Errorf(exitcode.Usage, "filters: %w", err)
-	}
-	ws := &workerState{}
-	if tok != nil {
-		ws.build = samples.NewBuilder(tok, r.render)
+	r, err := newMapper(cfg, tok)
+	if err != nil {
+		return err
 	}
 	if near := cfg.Dedupe.Near; near.Enabled {
 		// Template-aware near signatures need the shingle document frequencies of the whole input, as run's
@@ -151,8 +142,8 @@ func (b *stagedBody) Map(ctx context.Context, t *stage.Task) error {
 				return err
 			}
 		}
-		ws.signer = dedupe.NewSigner(near, r.template)
 	}
+	ws := r.worker()
 	f, err := os.Create(filepath.Join(t.Dir, "rows.bin"))
 	if err != nil {
 		return exitcode.Errorf(exitcode.Output, "create rows.bin: %w", err)
@@ -229,15 +220,34 @@ func (b *stagedBody) Reduce(ctx context.Context, t *stage.Task) error {
 	if err != nil {
 		return err
 	}
-	r, err := newRunner(cfg, st, nil, inputs, tok, tokInfo)
+	rejDir := filepath.Join(st.dir, "rejected")
+	if err := os.MkdirAll(rejDir, 0o755); err != nil {
+		return exitcode.Errorf(exitcode.Output, "create %s: %w", rejDir, err)
+	}
+	red, err := newReducer(cfg, inputs, rejDir)
 	if err != nil {
 		return err
 	}
-	r.tokFiles, r.tokScheme = tokFiles, tokScheme
+	out, err := newDirectWriter(cfg, st)
+	if err != nil {
+		return err
+	}
+	red.out = out
+	var pk *packer
+	if cfg.Format == FormatPacked {
+		if pk, err = newPacker(st); err != nil {
+			return err
+		}
+		red.out = pk
+	}
 	ok := false
 	defer func() {
 		if !ok {
-			r.abort()
+			red.reject.Abort()
+			out.abort()
+			if pk != nil {
+				pk.close()
+			}
 		}
 	}()
 	bt := &batch{}
@@ -246,23 +256,35 @@ func (b *stagedBody) Reduce(ctx context.Context, t *stage.Task) error {
 		if err != nil {
 			return err
 		}
-		if err := replay(ctx, filepath.Join(dir, "rows.bin"), bt, func(b *batch) error { return r.merge(ctx, b) }); err != nil {
+		if err := replay(ctx, filepath.Join(dir, "rows.bin"), bt, func(b *batch) error { return red.merge(ctx, b) }); err != nil {
 			return fmt.Errorf("map task %d: %w", i, err)
 		}
 	}
-	if r.packer != nil {
-		if err := r.writePacked(ctx); err != nil {
+	var packing *stats.PackingStat
+	if pk != nil {
+		if err := pk.writePacked(ctx, cfg, out); err != nil {
 			return err
 		}
+		packing = pk.stats
 	}
-	if err := r.ledger.Check(); err != nil {
-		return exitcode.With(exitcode.Integrity, err)
+	if err := red.check(); err != nil {
+		return err
 	}
-	if _, err := r.finish(ctx, Options{Config: *cfg, Version: b.version}, start); err != nil {
+	var written outputFiles
+	if written.data, written.index, err = out.close(); err != nil {
+		return err
+	}
+	if written.rejected, err = red.closeRejected(); err != nil {
+		return err
+	}
+	written.relative(st)
+	doc := red.document(packing)
+	doc.Timing = timing(time.Since(start).Seconds(), red.ledger.RowsRead, cfg.Workers, nil)
+	if _, err := finishOutput(ctx, st, cfg, b.version, inputs, written, doc, tokenOut{info: tokInfo, files: tokFiles, scheme: tokScheme}); err != nil {
 		return err
 	}
 	ok = true
-	return t.SetSummary(map[string]int64{"rows_read": r.ledger.RowsRead, "rows_kept": r.ledger.RowsKept})
+	return t.SetSummary(map[string]int64{"rows_read": red.ledger.RowsRead, "rows_kept": red.ledger.RowsKept})
 }
 
 // Write does nothing in the interim body: reduce wrote the shards. Phase 2 writes whole shards here.
@@ -351,13 +373,13 @@ type spillWriter struct {
 func (s *spillWriter) batch(b *batch) error {
 	p := binary.AppendUvarint(s.buf[:0], uint64(len(b.recs)))
 	p = appendBool(p, b.selected)
-	for i := range b.recs {
-		rec, it := &b.recs[i], &b.items[i]
-		p = appendStr(p, rec.ID)
-		p = appendStr(p, rec.SystemPrompt)
-		p = append(p, rec.Nulls)
-		p = binary.AppendUvarint(p, uint64(rec.File))
-		p = binary.AppendUvarint(p, uint64(rec.Row))
+	for i := range b.items {
+		it := &b.items[i]
+		p = appendStr(p, it.id)
+		p = appendStr(p, it.system)
+		p = append(p, it.nulls)
+		p = binary.AppendUvarint(p, uint64(it.file))
+		p = binary.AppendUvarint(p, uint64(it.row))
 		p = binary.AppendUvarint(p, uint64(it.stage))
 		p = appendStr(p, it.reason)
 		p = appendStr(p, it.detail)
@@ -510,11 +532,12 @@ func replay(ctx context.Context, path string, b *batch, merge func(*batch) error
 		for i := 0; i < n && s.err == nil; i++ {
 			var rec orca.Record
 			var it item
-			rec.ID = s.str()
-			rec.SystemPrompt = s.str()
-			rec.Nulls = s.byte1()
-			rec.File = int(s.uvarint())
-			rec.Row = int64(s.uvarint())
+			it.id = s.str()
+			it.system = s.str()
+			it.nulls = s.byte1()
+			it.file = int(s.uvarint())
+			it.row = int64(s.uvarint())
+			rec.ID = it.id
 			it.stage = int(s.uvarint())
 			it.reason = s.str()
 			it.detail = s.str()

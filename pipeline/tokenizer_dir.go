@@ -83,15 +83,22 @@ func tokenizerFiles(cfg *Config, tok *tokenizer.Tokenizer) ([]tokenizer.HFFile, 
 	return files, tz, nil
 }
 
+// tokenOut is what a run writes about its tokenizer: the manifest's record and OUT/tokenizer's files.
+type tokenOut struct {
+	info   *TokenizerInfo
+	files  []tokenizer.HFFile
+	scheme Tokenization
+}
+
 // writeTokenizerDir writes OUT/tokenizer into the staging directory and returns its manifest record.
-func (r *runner) writeTokenizerDir() (*TokenizerDir, error) {
-	if r.tokFiles == nil {
+func writeTokenizerDir(st *staging, t tokenOut) (*TokenizerDir, error) {
+	if t.files == nil {
 		return nil, nil
 	}
-	d := &TokenizerDir{Path: TokenizerDirName, Tokenization: r.tokScheme, Files: []FileSum{}}
-	for _, f := range r.tokFiles {
+	d := &TokenizerDir{Path: TokenizerDirName, Tokenization: t.scheme, Files: []FileSum{}}
+	for _, f := range t.files {
 		rel := path.Join(TokenizerDirName, f.Name)
-		p, err := r.st.path(rel)
+		p, err := st.path(rel)
 		if err != nil {
 			return nil, err
 		}
