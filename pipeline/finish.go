@@ -28,24 +28,30 @@ func (f *outputFiles) relative(st *staging) {
 	}
 }
 
-// finishOutput writes the description files of a finished output into the staging directory. doc is
-// stats.json complete with its timing. ctx is checked between files; manifest.json, the file that makes the
-// directory an orcaprep output, comes last.
-func finishOutput(ctx context.Context, st *staging, cfg *Config, version string, inputs []Input, files outputFiles, doc *Stats, tok tokenOut) (*Result, error) {
+// buildManifest is manifest.json for a finished output: a pure function of the recipe, the inputs, the files
+// written and the tokenizer, so that `run` and a staged run write the same bytes.
+func buildManifest(cfg *Config, version string, inputs []Input, files outputFiles, doc *Stats, tok tokenOut) *Manifest {
 	cfgJSON, cfgSum := cfg.Canonical()
 	m := &Manifest{
 		Tool: "orcaprep", Version: version, Format: cfg.Format,
 		Config: cfgJSON, ConfigSHA256: cfgSum,
 		Inputs: inputs, Shards: nonNil(files.data), Rejected: nonNil(files.rejected),
 		RowsRead: doc.RowsRead, RowsKept: doc.RowsKept,
+		Tokenizer: tok.info, TokenizerDir: tokenizerDir(tok),
 	}
-	m.Tokenizer = tok.info
 	if hasIndex(cfg) {
 		m.Index = nonNil(files.index)
 		m.SequenceLen = cfg.Packing.SequenceLen
 	}
-	var err error
-	if m.TokenizerDir, err = writeTokenizerDir(st, tok); err != nil {
+	return m
+}
+
+// finishOutput writes the description files of a finished output into the staging directory. doc is
+// stats.json complete with its timing. ctx is checked between files; manifest.json, the file that makes the
+// directory an orcaprep output, comes last.
+func finishOutput(ctx context.Context, st *staging, cfg *Config, version string, inputs []Input, files outputFiles, doc *Stats, tok tokenOut) (*Result, error) {
+	m := buildManifest(cfg, version, inputs, files, doc, tok)
+	if err := writeTokenizerDir(st, tok); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -115,14 +115,10 @@ func positionDigits(n int) int {
 	return d
 }
 
-// packedLineLen is the length of the rendered row of samples with these token counts and digit sums
-// (len(packedRow.render()) without rendering it): reduce cuts packed shards by max_bytes from it.
-func packedLineLen(ntok, idDigits, labelDigits []int) int {
-	n, d := 0, 0
-	for i, t := range ntok {
-		n += t
-		d += idDigits[i] + labelDigits[i] + positionDigits(t)
-	}
+// packedLineLen is the length of a rendered packed row (len(packedRow.render()), without rendering it) of n
+// tokens whose ids, labels and positions have d decimal digits in all (sampleDigits + positionDigits of each
+// sample): a staged reduce cuts packed shards by max_bytes with it.
+func packedLineLen(n, d int) int {
 	if n == 0 {
 		return packedRowBase
 	}
@@ -156,7 +152,8 @@ func newPacker(st *staging) (*packer, error) {
 	return &packer{path: p, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
-func (p *packer) keep(b *batch, it *item) error {
+func (p *packer) keep(b *batch, i int) error {
+	it := &b.items[i]
 	ids := b.toks[it.tokStart:it.tokEnd]
 	p.buf = p.buf[:0]
 	for _, v := range ids {

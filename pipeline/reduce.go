@@ -37,9 +37,9 @@ const (
 // and the rejected/ listing. A kept row goes to a keeper: `run` writes its line at once (write.go); a staged
 // reduce plans which shard and row it lands in (staged_reduce.go), and write tasks write it.
 
-// keeper receives the kept rows in input order.
+// keeper receives the kept rows in input order: item i of batch b.
 type keeper interface {
-	keep(b *batch, it *item) error
+	keep(b *batch, i int) error
 }
 
 // reducer applies the reduce stages to processed batches.
@@ -119,7 +119,7 @@ func (r *reducer) merge(ctx context.Context, b *batch) error {
 			continue
 		}
 		r.ledger.Pass(StageTokens)
-		if err := r.out.keep(b, it); err != nil {
+		if err := r.out.keep(b, i); err != nil {
 			return err
 		}
 		r.ledger.Keep(sub)

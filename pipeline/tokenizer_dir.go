@@ -90,23 +90,29 @@ type tokenOut struct {
 	scheme Tokenization
 }
 
-// writeTokenizerDir writes OUT/tokenizer into the staging directory and returns its manifest record.
-func writeTokenizerDir(st *staging, t tokenOut) (*TokenizerDir, error) {
+// tokenizerDir is manifest.json's record of OUT/tokenizer (nil without a tokenizer).
+func tokenizerDir(t tokenOut) *TokenizerDir {
 	if t.files == nil {
-		return nil, nil
+		return nil
 	}
 	d := &TokenizerDir{Path: TokenizerDirName, Tokenization: t.scheme, Files: []FileSum{}}
 	for _, f := range t.files {
-		rel := path.Join(TokenizerDirName, f.Name)
-		p, err := st.path(rel)
+		sum := sha256.Sum256(f.Data)
+		d.Files = append(d.Files, FileSum{Path: path.Join(TokenizerDirName, f.Name), Bytes: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:])})
+	}
+	return d
+}
+
+// writeTokenizerDir writes OUT/tokenizer into the staging directory.
+func writeTokenizerDir(st *staging, t tokenOut) error {
+	for _, f := range t.files {
+		p, err := st.path(path.Join(TokenizerDirName, f.Name))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := writeFileAtomic(p, f.Data); err != nil {
-			return nil, err
+			return err
 		}
-		sum := sha256.Sum256(f.Data)
-		d.Files = append(d.Files, FileSum{Path: rel, Bytes: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:])})
 	}
-	return d, nil
+	return nil
 }

@@ -75,7 +75,8 @@ func newDirectWriter(cfg *Config, st *staging) (*directWriter, error) {
 	return w, nil
 }
 
-func (w *directWriter) keep(b *batch, it *item) error {
+func (w *directWriter) keep(b *batch, i int) error {
+	it := &b.items[i]
 	if err := w.data.WriteLine(b.arena[it.start:it.end]); err != nil {
 		return exitcode.With(exitcode.Output, err)
 	}
