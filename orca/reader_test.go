@@ -121,35 +121,3 @@ func TestEmptyRowGroupSkipped(t *testing.T) {
 	}
 	compareDigests(t, got, want)
 }
-
-// TestScanFieldsReadsOnlyThoseColumns reads files of other writers with Fields = question: ids, questions and
-// their NULL bits are those of a full scan, the other fields stay empty.
-func TestScanFieldsReadsOnlyThoseColumns(t *testing.T) {
-	for _, name := range []string{"duckdb-reordered-columns.parquet", "arrowrs-largeutf8-zstd-rowgroups.parquet", "arrowrs-dict-snappy.parquet"} {
-		f, err := Open(filepath.Join("..", "testdata", "parquet", name), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var all, some []Record
-		collect := func(dst *[]Record) func([]Record) error {
-			return func(recs []Record) error { *dst = append(*dst, recs...); return nil }
-		}
-		if err := f.Each(context.Background(), ScanOptions{BatchRows: 7}, collect(&all)); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Each(context.Background(), ScanOptions{BatchRows: 5, Fields: NullQuestion}, collect(&some)); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if len(all) == 0 || len(all) != len(some) {
-			t.Fatalf("%s: %d rows, %d with Fields", name, len(all), len(some))
-		}
-		for i := range all {
-			a, s := all[i], some[i]
-			want := Record{ID: a.ID, Question: a.Question, Nulls: a.Nulls & (NullID | NullQuestion), File: a.File, Row: a.Row}
-			if s != want {
-				t.Fatalf("%s row %d: %+v, want %+v", name, i, s, want)
-			}
-		}
-	}
-}

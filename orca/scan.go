@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -16,9 +17,9 @@ type ScanOptions struct {
 	From, To int
 	// IDsOnly reads only the id column (other fields stay empty): enough to account for rows not used.
 	IDsOnly bool
-	// Fields, when not 0, reads only these columns (Null* bits; the id is always read), other fields
-	// staying empty: the document-frequency pass of near-dedupe reads the id and the question.
-	Fields uint8
+	// Fields, when not nil, are the columns read besides id (names from Columns; the others stay empty):
+	// near-dedupe's first read needs only the id and the question.
+	Fields []string
 	// BatchRows caps the rows per batch (default 1024).
 	BatchRows int
 	// BatchBytes ends a batch early once its text reaches this many bytes (default 4 MiB), so huge
@@ -97,8 +98,8 @@ func (s *Scanner) Stats() *ScanStats { return &s.stats }
 // scanCol is one projected column.
 type scanCol struct {
 	name   string
+	field  int   // index in Columns: which Record field it fills
 	bit    uint8 // Record.Nulls bit
-	field  int   // index in Columns
 	leaf   int   // column index in the file's row groups
 	maxDef int
 }
@@ -126,21 +127,14 @@ func (f *File) Scan(ctx context.Context, o ScanOptions) (*Scanner, error) {
 	}
 	s := &Scanner{f: f, o: o}
 	s.cond = sync.NewCond(&s.mu)
-	fields := NullID | NullSystemPrompt | NullQuestion | NullResponse
-	if o.Fields != 0 {
-		fields = o.Fields | NullID
-	}
-	if o.IDsOnly {
-		fields = NullID
-	}
 	for i, name := range Columns {
-		if fields&(1<<i) == 0 {
+		if i > 0 && (o.IDsOnly || o.Fields != nil && !slices.Contains(o.Fields, name)) {
 			continue
 		}
 		if !f.cols[i].found {
 			return nil, fmt.Errorf("read %s: %w: missing column %q", f.Path, ErrSchema, name)
 		}
-		s.cols = append(s.cols, scanCol{name: name, bit: 1 << i, field: i, leaf: f.cols[i].leaf, maxDef: f.cols[i].maxDef})
+		s.cols = append(s.cols, scanCol{name: name, field: i, bit: 1 << i, leaf: f.cols[i].leaf, maxDef: f.cols[i].maxDef})
 	}
 	for rg := 0; rg < o.To; rg++ {
 		if rg == o.From {
@@ -527,7 +521,7 @@ func (pl *planner) openChunks(rg int, g *groupMeta, first int64) ([]chunk, error
 	lo, hi := int64(-1), int64(0)
 	var sum int64
 	for i, col := range s.cols {
-		m := &g.chunks[col.field]
+		m := &g.chunks[col.field] // the footer's chunks are in Columns order; s.cols may be a projection
 		where := func(msg string, a ...any) error {
 			return fmt.Errorf("read %s row group %d column %q: %s", s.f.Path, rg, col.name, fmt.Sprintf(msg, a...))
 		}

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 
-	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/orca"
 )
 
@@ -11,22 +10,6 @@ import (
 // any signature is made. `run` counts all inputs in one sketch; a staged run counts each map range in a df
 // task, adds the sketches slice by slice in templates tasks and hands the template set to the map tasks
 // (staged_df.go). Both read the rows with scanFields.
-
-// dfColumns are the orca.Record.Nulls bits of the near config's df_fields: the columns the DF pass reads.
-func dfColumns(fields []string) uint8 {
-	var bits uint8
-	for _, f := range fields {
-		switch f {
-		case dedupe.FieldSystemPrompt:
-			bits |= orca.NullSystemPrompt
-		case dedupe.FieldQuestion:
-			bits |= orca.NullQuestion
-		case dedupe.FieldResponse:
-			bits |= orca.NullResponse
-		}
-	}
-	return bits
-}
 
 // scanFields is the DF pass's source: the spans of the selected inputs, read by the parallel page reader
 // with only the id and the df_fields columns decoded (the responses, most of the bytes, are skipped by the
@@ -37,7 +20,7 @@ func scanFields(files []*orca.File, inputs []Input, spans []span, workers int) d
 			if !inputs[sp.file].Selected || (sp.to > 0 && sp.from >= sp.to) {
 				continue
 			}
-			o := orca.ScanOptions{From: sp.from, To: sp.to, BatchRows: batchSize, Workers: workers, Fields: dfColumns(fields)}
+			o := orca.ScanOptions{From: sp.from, To: sp.to, BatchRows: batchSize, Workers: workers, Fields: fields}
 			if err := files[sp.file].Each(ctx, o, fn); err != nil {
 				return err
 			}

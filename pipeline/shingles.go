@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/orcaprep/orcaprep/exitcode"
 	"github.com/orcaprep/orcaprep/orca"
 	"github.com/orcaprep/orcaprep/stats"
-	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -26,90 +23,6 @@ const StageShingleDF = "shingle_df"
 // reader, so the pass can be pointed at another reader (or at one shard of a distributed run) by swapping
 // this function.
 type dfSource func(ctx context.Context, batchSize int, fields []string, fn func([]orca.Record) error) error
-
-// readSelected streams every row group of the selected files. When the fields are just the question (the
-// default df_fields) it reads only the id and question columns, which skips decoding the responses (most of
-// the bytes); otherwise it goes through orca.File.ReadRowGroup. The second read checks everything again
-// (row counts, the schema of every batch), so this one only has to fail cleanly.
-func readSelected(files []*orca.File, inputs []Input) dfSource {
-	return func(ctx context.Context, batchSize int, fields []string, fn func([]orca.Record) error) error {
-		questionOnly := len(fields) == 1 && fields[0] == dedupe.FieldQuestion
-		for fi, f := range files {
-			if !inputs[fi].Selected {
-				continue
-			}
-			for rg := 0; rg < f.NumRowGroups(); rg++ {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				var err error
-				if questionOnly {
-					err = readQuestions(f, rg, batchSize, fn)
-				} else {
-					err = f.ReadRowGroup(rg, batchSize, false, fn)
-				}
-				if err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-}
-
-// dfRow is the projection readQuestions decodes.
-type dfRow struct {
-	ID       *string `parquet:"id"`
-	Question *string `parquet:"question"`
-}
-
-// readQuestions streams row group rg of f as records holding only the id and the question (batches reused
-// after fn returns, as orca.File.ReadRowGroup does).
-func readQuestions(f *orca.File, rg, batchSize int, fn func([]orca.Record) error) (err error) {
-	groups := f.Parquet().RowGroups()
-	var first, got int64
-	for i := 0; i < rg; i++ {
-		first += groups[i].NumRows()
-	}
-	want := groups[rg].NumRows()
-	defer func() {
-		if p := recover(); p != nil { // parquet-go panics on some corrupt pages; worded as orca words it
-			err = fmt.Errorf("read %s row group %d (rows %d..%d): corrupt Parquet data: %v", f.Path, rg, first+got, first+want-1, p)
-		}
-	}()
-	if batchSize <= 0 {
-		batchSize = 1024
-	}
-	r := parquet.NewGenericRowGroupReader[dfRow](groups[rg])
-	defer r.Close()
-	buf := make([]dfRow, batchSize)
-	out := make([]orca.Record, batchSize)
-	for {
-		n, rerr := r.Read(buf)
-		for i := 0; i < n; i++ {
-			out[i] = orca.Record{}
-			if buf[i].ID != nil {
-				out[i].ID = *buf[i].ID
-			}
-			if buf[i].Question != nil {
-				out[i].Question = *buf[i].Question
-			}
-		}
-		if n > 0 {
-			if ferr := fn(out[:n]); ferr != nil {
-				return ferr
-			}
-			clear(buf[:n])
-			got += int64(n)
-		}
-		if errors.Is(rerr, io.EOF) {
-			return nil
-		}
-		if rerr != nil { // worded as orca.File.ReadRowGroup words it
-			return fmt.Errorf("read %s row group %d (rows %d..%d): %w", f.Path, rg, first+got, first+want-1, rerr)
-		}
-	}
-}
 
 // dfSketchBytes is the sketch size for rows selected input rows: the config's df_sketch_mb, or 64 bytes per
 // row, which keeps the expected over-count small for OpenOrca-sized questions (dedupe/README.md).
