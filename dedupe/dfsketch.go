@@ -225,6 +225,9 @@ func NewDFCounter(cfg NearConfig) *DFCounter {
 
 // Row returns r's distinct shingle hashes over cfg.DFFields (the slice is reused by the next call).
 func (c *DFCounter) Row(r *orca.Record) []uint64 {
+	if cap(c.out) > retainWords { // the previous row was long: do not keep its buffers
+		c.out, c.set = nil, nil
+	}
 	c.out = c.out[:0]
 	for _, f := range c.cfg.DFFields {
 		c.sh.reset()
@@ -232,6 +235,7 @@ func (c *DFCounter) Row(r *orca.Record) []uint64 {
 		c.sh.finish()
 		c.out = append(c.out, c.sh.hashes...)
 	}
+	c.sh.release()
 	if len(c.out) < 2 {
 		return c.out
 	}

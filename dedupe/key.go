@@ -36,11 +36,14 @@ var casers = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
 // folded, whitespace runs collapsed to one space, trimmed), length-prefixed so field boundaries cannot shift,
 // and the whole hashed with XXH3-128. Pure and safe for concurrent use; ASCII rows do not allocate.
 func ExactKey(cfg ExactConfig, r *orca.Record) Key {
-	bp := keyBufPool.Get().(*[]byte)
 	n := 0
 	for _, f := range cfg.Fields {
 		n += 4 + len(fieldValue(r, f))
 	}
+	if n > streamKeyAbove {
+		return exactKeyStreamed(cfg, r)
+	}
+	bp := keyBufPool.Get().(*[]byte)
 	// Normalizing rarely lengthens text: one allocation instead of doubling for a huge value.
 	buf := slices.Grow((*bp)[:0], n)
 	for _, f := range cfg.Fields {
@@ -51,14 +54,61 @@ func ExactKey(cfg ExactConfig, r *orca.Record) Key {
 		binary.LittleEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
 	h := xxh3.Hash128(buf)
-	if cap(buf) <= 1<<20 { // a huge value's buffer is not worth pinning in the pool
+	if cap(buf) <= 4<<20 { // normalization can lengthen text (NFKC expansions): never pin a huge buffer
 		*bp = buf
 		keyBufPool.Put(bp)
 	}
+	return keyOf(h)
+}
+
+func keyOf(h xxh3.Uint128) Key {
 	var k Key
 	binary.BigEndian.PutUint64(k[:8], h.Hi)
 	binary.BigEndian.PutUint64(k[8:], h.Lo)
 	return k
+}
+
+// streamKeyAbove is the row size (bytes of the key's fields) above which the key is hashed piece by piece.
+var streamKeyAbove = 1 << 20
+
+// keyPiece is how much text exactKeyStreamed normalizes at a time.
+var keyPiece = 64 << 10
+
+// exactKeyStreamed is ExactKey for huge values (a 100 MB response) without a normalized copy of the whole
+// text, which would cost as much memory as the value again: each field is normalized twice in pieces of about
+// keyPiece bytes, once to learn its normalized length (the prefix comes first), then into a streaming XXH3-128
+// hasher. The bytes hashed, and so the key, are exactly ExactKey's (TestExactKeyStreamedEqualsWhole).
+func exactKeyStreamed(cfg ExactConfig, r *orca.Record) Key {
+	h := xxh3.New()
+	buf := make([]byte, 0, 2*keyPiece)
+	var prefix [4]byte
+	for _, f := range cfg.Fields {
+		s := fieldValue(r, f)
+		n := 0
+		buf = normalizePieces(s, buf, func(b []byte) { n += len(b) })
+		binary.LittleEndian.PutUint32(prefix[:], uint32(n))
+		h.Write(prefix[:])
+		buf = normalizePieces(s, buf, func(b []byte) { h.Write(b) })
+	}
+	return keyOf(h.Sum128())
+}
+
+// normalizePieces hands emit the key normal form of s (appendNormalized's) in pieces. s is cut only just
+// before an ASCII byte followed by another ASCII byte (or the end): appendNormalized's own island boundaries,
+// so each piece normalizes as it would inside the whole text; one wsWriter spans the pieces, so whitespace
+// runs and trimming carry over. Text without such a place is one piece.
+func normalizePieces(s string, buf []byte, emit func([]byte)) []byte {
+	var w wsWriter
+	for len(s) > 0 {
+		end := min(len(s), keyPiece)
+		for end < len(s) && !(s[end] < utf8.RuneSelf && (end+1 == len(s) || s[end+1] < utf8.RuneSelf)) {
+			end++
+		}
+		buf = appendNormalizedWS(buf[:0], s[:end], &w)
+		emit(buf)
+		s = s[end:]
+	}
+	return buf
 }
 
 // appendNormalized appends the key normal form of s to dst: NFKC, full case folding, NFKC again (folding can
@@ -73,6 +123,11 @@ func ExactKey(cfg ExactConfig, r *orca.Record) Key {
 // curly quote thus costs about what pure ASCII does.
 func appendNormalized(dst []byte, s string) []byte {
 	var w wsWriter
+	return appendNormalizedWS(dst, s, &w)
+}
+
+// appendNormalizedWS is appendNormalized continuing the whitespace state w of earlier text.
+func appendNormalizedWS(dst []byte, s string, w *wsWriter) []byte {
 	i := 0
 	for i < len(s) {
 		j := i

@@ -87,8 +87,18 @@ func (s *shingler) finish() {
 // span is the number of words shingle i covers: n, or all words of a text shorter than n.
 func (s *shingler) span() int { return min(s.n, s.count) }
 
-// text feeds the words of t: maximal runs of letters and digits, lower-cased.
+// MaxFieldWords is how many words of one field near-dedupe (and the DF pass) read: the first 200,000
+// (about 1.2 MB of English). The signer keeps some 80 bytes of scratch per word, so without a bound one 100 MB
+// value would cost 1.6 GB; two fields that agree on their first 200,000 words are near-duplicates under the
+// rule anyway unless everything after differs, which no real instruction row does.
+const MaxFieldWords = 200_000
+
+// maxFieldWords is MaxFieldWords, lowered by tests.
+var maxFieldWords = MaxFieldWords
+
+// text feeds the words of t: maximal runs of letters and digits, lower-cased; at most maxFieldWords of them.
 func (s *shingler) text(t string) {
+	limit := s.count + maxFieldWords
 	h := uint64(fnvOffset)
 	inWord := false
 	for i := 0; i < len(t); {
@@ -103,6 +113,9 @@ func (s *shingler) text(t string) {
 				if inWord {
 					s.word(fmix64(h ^ s.seed))
 					h, inWord = fnvOffset, false
+					if s.count >= limit {
+						return
+					}
 				}
 				continue
 			}
@@ -122,10 +135,24 @@ func (s *shingler) text(t string) {
 		if inWord {
 			s.word(fmix64(h ^ s.seed))
 			h, inWord = fnvOffset, false
+			if s.count >= limit {
+				return
+			}
 		}
 	}
 	if inWord {
 		s.word(fmix64(h ^ s.seed))
+	}
+}
+
+// retainWords is the most words' worth of scratch a signer or DF counter keeps between rows: a long row's
+// buffers are dropped after it, so one huge value does not pin its scratch for the rest of the run.
+const retainWords = 1 << 16
+
+// release drops buffers grown past retainWords words.
+func (s *shingler) release() {
+	if cap(s.words) > retainWords {
+		s.words, s.hashes, s.starts = nil, nil, nil
 	}
 }
 
@@ -257,7 +284,18 @@ func (s *Signer) Sign(r *orca.Record, dst []byte) []byte {
 	}
 	kind := s.choose()
 	s.minhash()
-	return s.encode(dst, kind)
+	dst = s.encode(dst, kind)
+	s.release()
+	return dst
+}
+
+// release drops scratch buffers a long row grew (see retainWords).
+func (s *Signer) release() {
+	if cap(s.sh.words) <= retainWords {
+		return
+	}
+	s.sh.release()
+	s.diff, s.mark, s.seq, s.table, s.inR, s.thash, s.ttab = nil, nil, nil, nil, nil, nil, nil
 }
 
 // prepare shingles r's near fields (words and template-length shingles); false when they hold no word.

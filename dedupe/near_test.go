@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"bytes"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -444,5 +445,43 @@ func (bf *bruteForce) keep(i int) {
 		if n < bf.prefix[i] {
 			bf.prefixIx[e] = append(bf.prefixIx[e], int32(i))
 		}
+	}
+}
+
+// TestLongFieldsSignedOnTheirFirstWords: a field past maxFieldWords signs as its first maxFieldWords words
+// (and the DF pass counts the same prefix), and the signer does not keep a long row's scratch.
+func TestLongFieldsSignedOnTheirFirstWords(t *testing.T) {
+	defer func(n int) { maxFieldWords = n }(maxFieldWords)
+	maxFieldWords = 50
+	cfg := DefaultConfig().Near
+	words := make([]string, 120)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%d", i)
+	}
+	long := orca.Record{Question: strings.Join(words, " "), Response: strings.Join(words[:90], ", ") + "."}
+	short := orca.Record{Question: strings.Join(words[:50], " "), Response: strings.Join(words[:50], ", ")}
+	sg := NewSigner(cfg, nil)
+	a := append([]byte(nil), sg.Sign(&long, nil)...)
+	b := sg.Sign(&short, nil)
+	if !bytes.Equal(a, b) {
+		t.Fatal("a field past the word limit does not sign as its first words")
+	}
+	other := orca.Record{Question: strings.Join(words[1:51], " "), Response: short.Response}
+	if bytes.Equal(sg.Sign(&other, nil), b) {
+		t.Fatal("the test cannot fail: another prefix signs the same")
+	}
+	df := NewDFCounter(cfg)
+	x := slices.Clone(df.Row(&long))
+	slices.Sort(x)
+	y := slices.Clone(df.Row(&short))
+	slices.Sort(y)
+	if !slices.Equal(x, y) {
+		t.Fatal("the DF pass does not count the same prefix")
+	}
+	maxFieldWords = 1 << 20
+	huge := orca.Record{Question: strings.Repeat("alpha beta gamma ", retainWords)}
+	sg.Sign(&huge, nil)
+	if cap(sg.sh.words) > retainWords || cap(sg.table) > 0 {
+		t.Fatalf("the signer kept a long row's scratch (%d words)", cap(sg.sh.words))
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/orcaprep/orcaprep/orca"
 )
 
 // wholeNormalized is the definition, written plainly: Unicode normalization of the whole text, then one rune
@@ -127,5 +129,42 @@ func TestNormalizeRandomText(t *testing.T) {
 		if got, want := string(appendNormalized(nil, s)), wholeNormalized(s); got != want {
 			t.Fatalf("%q: got %q want %q", s, got, want)
 		}
+	}
+}
+
+// TestExactKeyStreamedEqualsWhole: the piecewise key of huge rows equals the one-buffer key, with pieces small
+// enough that every kind of text (islands, whitespace runs, marks, leading/trailing space) crosses a cut.
+func TestExactKeyStreamedEqualsWhole(t *testing.T) {
+	defer func(p int) { keyPiece = p }(keyPiece)
+	alphabet := []string{"a", "B", " ", "  ", "\t", "\n", ".", "é", "e\u0301", "\u0301", "ß", "ﬁ", "“", "—", "İ", "\u00a0", "한", "Ｆ"}
+	r := rand.New(rand.NewPCG(5, 6))
+	cfg := ExactConfig{Fields: []string{FieldSystemPrompt, FieldQuestion, FieldResponse}}
+	field := func() string {
+		var b strings.Builder
+		for k := r.IntN(200); k > 0; k-- {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	for n := 0; n < 3000; n++ {
+		keyPiece = 1 + r.IntN(16)
+		rec := orca.Record{SystemPrompt: field(), Question: field(), Response: field()}
+		if n%7 == 0 {
+			rec.Response = "  " + normalizeSeeds[n%len(normalizeSeeds)] + "  "
+		}
+		if got, want := exactKeyStreamed(cfg, &rec), ExactKey(cfg, &rec); got != want {
+			t.Fatalf("piece %d: streamed key differs for %+v", keyPiece, rec)
+		}
+	}
+	// And through ExactKey itself on a row over the threshold, against a lowered threshold's other path.
+	big := orca.Record{Question: "Write it.", Response: strings.Repeat("Ünïcode  text ﬁne\n", 80000)}
+	whole := func() Key {
+		defer func(v int) { streamKeyAbove = v }(streamKeyAbove)
+		streamKeyAbove = 1 << 40
+		return ExactKey(cfg, &big)
+	}()
+	keyPiece = 64 << 10
+	if ExactKey(cfg, &big) != whole {
+		t.Fatal("a 1.5 MB row's streamed key differs from its one-buffer key")
 	}
 }
