@@ -182,6 +182,9 @@ func (r *reducer) writeRejected(it *item, reason, dupOf, detail string) error {
 	return nil
 }
 
+// endStream drops the dedupe index once every row is reduced: packing, which follows, does not need it.
+func (r *reducer) endStream() { r.dedupe = nil }
+
 // closeRejected finishes rejected/ and returns its files.
 func (r *reducer) closeRejected() ([]shard.Info, error) {
 	infos, err := r.reject.Close()

@@ -168,6 +168,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	bar.Finish()
+	red.endStream()
 	var packing *stats.PackingStat
 	if pk != nil {
 		if err := pk.writePacked(ctx, &cfg, out); err != nil {

@@ -245,7 +245,7 @@ func (b *stagedBody) Reduce(ctx context.Context, t *stage.Task) error {
 		}
 	}
 	rssIndex := maxRSS()
-	red.dedupe = nil // the index is done with: packing does not need it
+	red.endStream()
 	var packing *stats.PackingStat
 	if packed {
 		if packing, err = plan.packAndPlan(ctx); err != nil {
