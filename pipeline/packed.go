@@ -74,18 +74,29 @@ func (p *packedRow) render() []byte {
 // packedRowBase is the length of a packed row without tokens.
 var packedRowBase = len((&packedRow{}).render())
 
-// digits is the length of v in decimal.
+// digits is the length of v in decimal (comparisons, not divisions: it runs for every token of packed output).
 func digits(v32 int32) int {
 	v, n := int64(v32), 1
 	if v < 0 {
-		n++
-		v = -v
+		v, n = -v, 2
 	}
-	for v >= 10 {
+	switch {
+	case v < 10:
+		return n
+	case v < 100:
+		return n + 1
+	case v < 1000:
+		return n + 2
+	case v < 10000:
+		return n + 3
+	case v < 100000:
+		return n + 4
+	}
+	for v >= 100000 {
 		v /= 10
 		n++
 	}
-	return n
+	return n + 4
 }
 
 // sampleDigits returns the decimal digits of a sample's ids and of its labels (-100 outside [ts, te)).

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -179,5 +180,13 @@ func TestPackedLineLenIsTheRenderedLength(t *testing.T) {
 	}
 	if !slices.Equal([]int{positionDigits(0), positionDigits(10), positionDigits(11), positionDigits(101)}, []int{0, 10, 12, 193}) {
 		t.Fatal("positionDigits")
+	}
+}
+
+func TestDigits(t *testing.T) {
+	for _, v := range []int32{0, 9, 10, 99, 100, 32002, 99999, 100000, 123456789, 2147483647, -1, -100, -2147483648} {
+		if got, want := digits(v), len(strconv.Itoa(int(v))); got != want {
+			t.Fatalf("digits(%d) = %d, want %d", v, got, want)
+		}
 	}
 }
