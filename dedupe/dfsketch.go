@@ -34,11 +34,16 @@ const dfBlock = 64
 // NewDFSketch returns an empty sketch of about bytes bytes (rounded up to a power of two, at least 4 KiB).
 // Seed must be the near-dedupe seed (shingle hashes depend on it; Merge checks that both sides agree).
 func NewDFSketch(bytes int, seed uint64) *DFSketch {
+	return &DFSketch{seed: seed, counters: make([]uint8, NewDFSketchSize(bytes))}
+}
+
+// NewDFSketchSize is the size of NewDFSketch(bytes, …).
+func NewDFSketchSize(bytes int) int {
 	n := 4096
 	for n < bytes && n < 1<<40 {
 		n <<= 1
 	}
-	return &DFSketch{seed: seed, counters: make([]uint8, n)}
+	return n
 }
 
 // Bytes is the sketch's size.
@@ -81,11 +86,30 @@ func (s *DFSketch) Merge(o *DFSketch) error {
 	if len(o.counters) != len(s.counters) || o.seed != s.seed {
 		return fmt.Errorf("merge document-frequency sketches: size/seed %d/%d vs %d/%d", len(s.counters), s.seed, len(o.counters), o.seed)
 	}
-	for i, v := range o.counters {
-		sum := uint16(s.counters[i]) + uint16(v)
-		s.counters[i] = uint8(min(sum, 255))
-	}
+	AddCounters(s.counters, o.counters)
 	return nil
+}
+
+// AddCounters adds src's counters into dst, saturating at 255 (saturating addition is associative, so parts
+// added in any order and grouping give the same counters).
+func AddCounters(dst, src []byte) {
+	for i, v := range src[:len(dst)] {
+		sum := uint16(dst[i]) + uint16(v)
+		dst[i] = uint8(min(sum, 255))
+	}
+}
+
+// Part returns the counters of part j of n: blocks [j·B/n, (j+1)·B/n) of the sketch's B blocks. A staged run's
+// df task writes its sketch in n parts so that templates task j reads only part j of every df task's sketch.
+func (s *DFSketch) Part(j, n int) []byte {
+	nb := len(s.counters) / dfBlock
+	return s.counters[j*nb/n*dfBlock : (j+1)*nb/n*dfBlock]
+}
+
+// PartBytes is the length of Part(j, n) of a sketch of NewDFSketch(bytes, …).
+func PartBytes(bytes, j, n int) int {
+	nb := NewDFSketchSize(bytes) / dfBlock
+	return ((j+1)*nb/n - j*nb/n) * dfBlock
 }
 
 // dfMagic starts the serialized form: magic, then seed and counter count as little-endian uint64, then the
@@ -130,16 +154,30 @@ func ReadDFSketch(r io.Reader) (*DFSketch, error) {
 // Templates returns the set of shingle hashes whose estimated document frequency exceeds maxDF, as one bit
 // per counter (an eighth of the sketch's size), so the sketch itself can be freed before the second pass.
 func (s *DFSketch) Templates(maxDF int) *TemplateSet {
-	nb := len(s.counters) / dfBlock
-	t := &TemplateSet{words: make([]uint64, nb), maxDF: maxDF}
+	return NewTemplateSet(TemplateWords(s.counters, maxDF), maxDF)
+}
+
+// TemplateWords thresholds whole blocks of counters (a Part, or the whole sketch) into template-set words: bit
+// i of word b is set when counter i of block b exceeds maxDF.
+func TemplateWords(counters []byte, maxDF int) []uint64 {
+	nb := len(counters) / dfBlock
+	words := make([]uint64, nb)
 	for b := 0; b < nb; b++ {
 		var w uint64
-		for i, c := range s.counters[b*dfBlock : (b+1)*dfBlock] {
+		for i, c := range counters[b*dfBlock : (b+1)*dfBlock] {
 			if int(c) > maxDF {
 				w |= 1 << i
 			}
 		}
-		t.words[b] = w
+		words[b] = w
+	}
+	return words
+}
+
+// NewTemplateSet is the template set of the words of every part of a sketch, in order (TemplateWords).
+func NewTemplateSet(words []uint64, maxDF int) *TemplateSet {
+	t := &TemplateSet{words: words, maxDF: maxDF}
+	for _, w := range words {
 		t.bits += bits.OnesCount64(w)
 	}
 	return t

@@ -24,23 +24,6 @@ const StageShingleDF = "shingle_df"
 // this function.
 type dfSource func(ctx context.Context, batchSize int, fields []string, fn func([]orca.Record) error) error
 
-// readSelected streams every row group of the selected files, reading only the id and the given fields'
-// columns (orca.ScanOptions.Fields): with the default df_fields, the responses (most of the bytes) are not
-// decoded.
-func readSelected(files []*orca.File, inputs []Input) dfSource {
-	return func(ctx context.Context, batchSize int, fields []string, fn func([]orca.Record) error) error {
-		for fi, f := range files {
-			if !inputs[fi].Selected {
-				continue
-			}
-			if err := f.Each(ctx, orca.ScanOptions{BatchRows: batchSize, Fields: fields}, fn); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // dfSketchBytes is the sketch size for rows selected input rows: the config's df_sketch_mb, or 64 bytes per
 // row, which keeps the expected over-count small for OpenOrca-sized questions (dedupe/README.md).
 func dfSketchBytes(cfg dedupe.NearConfig, rows int64) int {
@@ -58,8 +41,25 @@ func dfSketchBytes(cfg dedupe.NearConfig, rows int64) int {
 // eighth of one sketch.
 func countShingleDF(ctx context.Context, src dfSource, cfg *Config, rows int64, selected func(*orca.Record) bool) (*dedupe.TemplateSet, stats.StageTiming, error) {
 	start := time.Now()
+	sketch, counted, err := sketchShingleDF(ctx, src, cfg, dfSketchBytes(cfg.Dedupe.Near, rows), selected)
+	if err != nil {
+		return nil, stats.StageTiming{}, err
+	}
+	tmpl := sketch.Templates(cfg.Dedupe.Near.MaxShingleDF)
+	sketch = nil
+	debug.FreeOSMemory() // the sketches are the biggest allocation of the run; give them back before pass two
+	el := time.Since(start).Seconds()
+	st := stats.StageTiming{Name: StageShingleDF, Seconds: round3(el), Rows: counted}
+	if el > 0 {
+		st.RowsPerSec = round3(float64(counted) / el)
+	}
+	return tmpl, st, nil
+}
+
+// sketchShingleDF counts the document frequencies of src's selected rows into a sketch of size bytes and
+// returns it with the number of rows counted (a staged run's df task counts its range with it).
+func sketchShingleDF(ctx context.Context, src dfSource, cfg *Config, size int, selected func(*orca.Record) bool) (*dedupe.DFSketch, int64, error) {
 	near := cfg.Dedupe.Near
-	size := dfSketchBytes(near, rows)
 	nSketch := min(cfg.Workers, 2)
 	pool := make(chan *dedupe.DFSketch, nSketch)
 	sketches := make([]*dedupe.DFSketch, nSketch)
@@ -104,22 +104,14 @@ func countShingleDF(ctx context.Context, src dfSource, cfg *Config, rows int64, 
 	}
 	if err := g.Wait(); err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			return nil, stats.StageTiming{}, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
-		return nil, stats.StageTiming{}, exitcode.With(exitcode.Input, err)
+		return nil, 0, exitcode.With(exitcode.Input, err)
 	}
 	for _, s := range sketches[1:] {
 		if err := sketches[0].Merge(s); err != nil {
-			return nil, stats.StageTiming{}, err
+			return nil, 0, err
 		}
 	}
-	tmpl := sketches[0].Templates(near.MaxShingleDF)
-	sketches, pool = nil, nil
-	debug.FreeOSMemory() // the sketches are the biggest allocation of the run; give them back before pass two
-	el := time.Since(start).Seconds()
-	st := stats.StageTiming{Name: StageShingleDF, Seconds: round3(el), Rows: counted.Load()}
-	if el > 0 {
-		st.RowsPerSec = round3(float64(counted.Load()) / el)
-	}
-	return tmpl, st, nil
+	return sketches[0], counted.Load(), nil
 }

@@ -83,23 +83,36 @@ func tokenizerFiles(cfg *Config, tok *tokenizer.Tokenizer) ([]tokenizer.HFFile, 
 	return files, tz, nil
 }
 
-// writeTokenizerDir writes OUT/tokenizer into the staging directory and returns its manifest record.
-func (r *runner) writeTokenizerDir() (*TokenizerDir, error) {
-	if r.tokFiles == nil {
-		return nil, nil
+// tokenOut is what a run writes about its tokenizer: the manifest's record and OUT/tokenizer's files.
+type tokenOut struct {
+	info   *TokenizerInfo
+	files  []tokenizer.HFFile
+	scheme Tokenization
+}
+
+// tokenizerDir is manifest.json's record of OUT/tokenizer (nil without a tokenizer).
+func tokenizerDir(t tokenOut) *TokenizerDir {
+	if t.files == nil {
+		return nil
 	}
-	d := &TokenizerDir{Path: TokenizerDirName, Tokenization: r.tokScheme, Files: []FileSum{}}
-	for _, f := range r.tokFiles {
-		rel := path.Join(TokenizerDirName, f.Name)
-		p, err := r.st.path(rel)
+	d := &TokenizerDir{Path: TokenizerDirName, Tokenization: t.scheme, Files: []FileSum{}}
+	for _, f := range t.files {
+		sum := sha256.Sum256(f.Data)
+		d.Files = append(d.Files, FileSum{Path: path.Join(TokenizerDirName, f.Name), Bytes: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:])})
+	}
+	return d
+}
+
+// writeTokenizerDir writes OUT/tokenizer into the staging directory.
+func writeTokenizerDir(st *staging, t tokenOut) error {
+	for _, f := range t.files {
+		p, err := st.path(path.Join(TokenizerDirName, f.Name))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := writeFileAtomic(p, f.Data); err != nil {
-			return nil, err
+			return err
 		}
-		sum := sha256.Sum256(f.Data)
-		d.Files = append(d.Files, FileSum{Path: rel, Bytes: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:])})
 	}
-	return d, nil
+	return nil
 }

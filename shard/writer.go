@@ -48,7 +48,44 @@ type Options struct {
 	MaxBytes int64
 	// ZstdConcurrency is passed to the zstd encoder; 0 means 1, since several writers usually run at once.
 	ZstdConcurrency int
+	// FirstShard numbers the first shard (Prefix-<FirstShard>); a staged write task writes shard s of a run
+	// on its own with FirstShard s.
+	FirstShard int
 }
+
+// rotates is the rotation rule: whether a line of n bytes (without its newline) goes to a new shard when
+// the open one holds rows rows and raw uncompressed bytes. Writer and Planner both apply it, so a plan made
+// in advance cuts exactly where a Writer would.
+func (o *Options) rotates(rows, raw int64, n int) bool {
+	return (o.MaxRows > 0 && rows >= o.MaxRows) || (o.MaxBytes > 0 && raw+int64(n)+1 > o.MaxBytes && rows > 0)
+}
+
+// Planner assigns lines to shards exactly as a Writer with the same MaxRows and MaxBytes would, from their
+// lengths alone: a staged run decides every shard's rows in one place and writes the shards elsewhere.
+type Planner struct {
+	o         Options
+	shards    int
+	rows, raw int64
+}
+
+// NewPlanner returns a planner rotating by maxRows rows and maxBytes uncompressed bytes (0: no limit).
+func NewPlanner(maxRows, maxBytes int64) *Planner {
+	return &Planner{o: Options{MaxRows: maxRows, MaxBytes: maxBytes}}
+}
+
+// Add places a line of n bytes (without its newline) and returns its shard number and 0-based row in it.
+func (p *Planner) Add(n int) (shard int, row int64) {
+	if p.shards == 0 || p.o.rotates(p.rows, p.raw, n) {
+		p.shards++
+		p.rows, p.raw = 0, 0
+	}
+	p.rows++
+	p.raw += int64(n) + 1
+	return p.shards - 1, p.rows - 1
+}
+
+// Shards is the number of shards begun so far.
+func (p *Planner) Shards() int { return p.shards }
 
 // Info describes one finished shard, as recorded in the manifest.
 type Info struct {
@@ -130,11 +167,22 @@ func NewWriter(o Options) (*Writer, error) {
 }
 
 // Ext is the file extension shards get.
-func (w *Writer) Ext() string {
-	if w.o.Compression == Zstd {
+func (w *Writer) Ext() string { return w.o.ext() }
+
+func (o *Options) ext() string {
+	if o.Compression == Zstd {
 		return ".jsonl.zst"
 	}
 	return ".jsonl"
+}
+
+// Name is the file name of shard n: Prefix-0000n.jsonl[.zst].
+func (o Options) Name(n int) string {
+	prefix := o.Prefix
+	if prefix == "" {
+		prefix = "train"
+	}
+	return fmt.Sprintf("%s-%05d%s", prefix, n, o.ext())
 }
 
 func (w *Writer) failed() error {
@@ -145,7 +193,7 @@ func (w *Writer) failed() error {
 
 // WriteLine writes one JSON document followed by a newline; line must not contain one.
 func (w *Writer) WriteLine(line []byte) error {
-	if w.open && ((w.o.MaxRows > 0 && w.rows >= w.o.MaxRows) || (w.o.MaxBytes > 0 && w.rawBytes+int64(len(line))+1 > w.o.MaxBytes && w.rows > 0)) {
+	if w.open && w.o.rotates(w.rows, w.rawBytes, len(line)) {
 		if err := w.Rotate(); err != nil {
 			return err
 		}
@@ -154,7 +202,7 @@ func (w *Writer) WriteLine(line []byte) error {
 		if err := w.failed(); err != nil {
 			return err
 		}
-		w.final = filepath.Join(w.o.Dir, fmt.Sprintf("%s-%05d%s", w.o.Prefix, w.begun, w.Ext()))
+		w.final = filepath.Join(w.o.Dir, w.o.Name(w.o.FirstShard+w.begun))
 		w.begun++
 		w.open = true
 		w.rows, w.rawBytes = 0, 0

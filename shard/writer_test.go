@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -156,6 +157,79 @@ func TestHugeLinesBetweenSmallOnes(t *testing.T) {
 		}
 		if sum, _, err := FileSHA256(infos[0].Path); err != nil || sum != infos[0].SHA256 {
 			t.Fatalf("%s: checksum %s, recorded %s (%v)", comp, sum, infos[0].SHA256, err)
+		}
+	}
+}
+
+// TestPlannerCutsWhereWriterRotates writes lines of random lengths through a rotating Writer, plans the same
+// lengths with a Planner, then writes each planned shard with a Writer of its own (FirstShard, no rotation), as a
+// staged run's write tasks do: the shard files must be the same bytes (zstd included) with the same Infos.
+func TestPlannerCutsWhereWriterRotates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	lines := make([][]byte, 700)
+	for i := range lines {
+		n := 1 + rng.IntN(300)
+		if i%97 == 0 {
+			n = 5000 // longer than max_bytes on its own: a shard of one row
+		}
+		l := make([]byte, n)
+		for j := range l {
+			l[j] = 'a' + byte(rng.IntN(26))
+		}
+		lines[i] = l
+	}
+	for _, lim := range [][2]int64{{0, 0}, {50, 0}, {0, 4096}, {37, 3000}, {1, 0}} {
+		for _, comp := range []Compression{None, Zstd} {
+			name := fmt.Sprintf("max_rows=%d max_bytes=%d %s", lim[0], lim[1], comp)
+			one := Options{Dir: t.TempDir(), Prefix: "train", Compression: comp, MaxRows: lim[0], MaxBytes: lim[1]}
+			w, err := NewWriter(one)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := NewPlanner(lim[0], lim[1])
+			var shardRows [][][]byte
+			for _, l := range lines {
+				if err := w.WriteLine(l); err != nil {
+					t.Fatal(err)
+				}
+				s, row := p.Add(len(l))
+				if s == len(shardRows) {
+					shardRows = append(shardRows, nil)
+				}
+				if s != len(shardRows)-1 || row != int64(len(shardRows[s])) {
+					t.Fatalf("%s: planner placed a line at shard %d row %d after %d shards", name, s, row, len(shardRows))
+				}
+				shardRows[s] = append(shardRows[s], l)
+				if got, gotRow := w.Position(); got != one.Name(s) || gotRow != row {
+					t.Fatalf("%s: writer put the line at %s row %d, planner at %s row %d", name, got, gotRow, one.Name(s), row)
+				}
+			}
+			want, err := w.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) != p.Shards() {
+				t.Fatalf("%s: writer made %d shards, planner %d", name, len(want), p.Shards())
+			}
+			dir := t.TempDir()
+			for s, rows := range shardRows {
+				sw, err := NewWriter(Options{Dir: dir, Prefix: "train", Compression: comp, FirstShard: s})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range rows {
+					if err := sw.WriteLine(l); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := sw.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 1 || filepath.Base(got[0].Path) != filepath.Base(want[s].Path) || got[0].SHA256 != want[s].SHA256 || got[0].Rows != want[s].Rows || got[0].Bytes != want[s].Bytes {
+					t.Fatalf("%s: shard %d written alone: %+v, rotating writer: %+v", name, s, got, want[s])
+				}
+			}
 		}
 	}
 }

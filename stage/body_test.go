@@ -3,6 +3,7 @@ package stage
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -65,9 +66,57 @@ func helperMain(args []string) int {
 // removed or the task is cancelled. Every call appends "<stage> <task>" to calls.log.
 type idsBody struct{}
 
+// Plan gives the optional stages tasks when the recipe asks ({"templates": K}): df then counts each map range's
+// rows into K slices (part-<j>.txt, the row count), templates task j adds slice j of every df task (read with
+// InputFile) and map checks that every templates task's total is the plan's row count.
 func (idsBody) Plan(_ context.Context, p *Plan) error {
 	p.Body = []byte(`{"double":"ids"}`)
+	var r struct{ Templates int }
+	if err := json.Unmarshal(p.Recipe, &r); err == nil && r.Templates > 0 {
+		p.StageTasks = map[string]int{DF: p.Tasks, Templates: r.Templates}
+	}
 	return nil
+}
+
+func (b idsBody) DF(ctx context.Context, t *Task) error {
+	if err := b.fault(ctx, t); err != nil {
+		return err
+	}
+	for j := 0; j < t.Plan.TaskCount(Templates); j++ {
+		if err := os.WriteFile(filepath.Join(t.Dir, fmt.Sprintf("part-%d.txt", j)), []byte(strconv.FormatInt(t.MapTask().Rows, 10)), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b idsBody) Templates(ctx context.Context, t *Task) error {
+	if err := b.fault(ctx, t); err != nil {
+		return err
+	}
+	var total int64
+	for i := 0; i < t.Plan.TaskCount(DF); i++ {
+		path, err := t.InputFile(DF, i, fmt.Sprintf("part-%d.txt", t.Index))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n, _ := strconv.ParseInt(string(b), 10, 64)
+		total += n
+	}
+	return os.WriteFile(filepath.Join(t.Dir, "total.txt"), []byte(strconv.FormatInt(total, 10)), 0o644)
+}
+
+// rowsPlanned is the plan's input row count.
+func rowsPlanned(p *Plan) int64 {
+	var n int64
+	for _, in := range p.Inputs {
+		n += in.Rows
+	}
+	return n
 }
 
 func (idsBody) fault(ctx context.Context, t *Task) error {
@@ -106,6 +155,19 @@ func appendLine(path, line string) {
 func (b idsBody) Map(ctx context.Context, t *Task) error {
 	if err := b.fault(ctx, t); err != nil {
 		return err
+	}
+	for j := 0; j < t.Plan.TaskCount(Templates); j++ {
+		dir, _, err := t.Input(Templates, j)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "total.txt"))
+		if err != nil {
+			return err
+		}
+		if string(b) != strconv.FormatInt(rowsPlanned(t.Plan), 10) {
+			return fmt.Errorf("templates task %d counted %s rows, the plan has %d", j, b, rowsPlanned(t.Plan))
+		}
 	}
 	out, err := os.Create(filepath.Join(t.Dir, "ids.txt"))
 	if err != nil {

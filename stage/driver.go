@@ -68,6 +68,9 @@ func (r *Run) Progress() {
 	var parts []string
 	for _, s := range Stages {
 		n, done := r.Plan.TaskCount(s), 0
+		if n == 0 {
+			continue // an optional stage this plan does not run
+		}
 		for i := 0; i < n; i++ {
 			if _, err := os.Stat(r.Work.MarkerPath(s, i)); err == nil {
 				done++
@@ -173,6 +176,9 @@ func PlanWork(ctx context.Context, w Work, spec Spec, body Body) (*Plan, error) 
 			if err := body.Plan(ctx, q); err != nil {
 				return nil, err
 			}
+		}
+		if err := q.checkStageTasks(); err != nil {
+			return nil, exitcode.Errorf(exitcode.Failure, "internal error: plan: %w", err)
 		}
 		if err := SavePlan(w, q); err != nil {
 			return nil, err

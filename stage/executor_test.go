@@ -52,12 +52,21 @@ func calls(t *testing.T, work string) []string {
 	return lines
 }
 
-func allCalls(tasks int) []string {
+// allCalls lists the calls of a whole run of tasks map/write tasks (and templates tasks, when the optional
+// stages run).
+func allCalls(tasks int, templates ...int) []string {
 	var out []string
 	for _, s := range Stages {
 		n := 1
-		if s == Map || s == Write {
+		switch {
+		case s == Map || s == Write:
 			n = tasks
+		case s == DF && len(templates) > 0:
+			n = tasks
+		case s == Templates && len(templates) > 0:
+			n = templates[0]
+		case s == DF || s == Templates:
+			n = 0
 		}
 		for i := 0; i < n; i++ {
 			out = append(out, s+" "+string(rune('0'+i)))
@@ -283,5 +292,82 @@ echo "$n $*" >> "$0.log"; echo "$n"
 	sb, err := os.ReadFile(filepath.Join(work, "slurm", "map-00006.sbatch"))
 	if err != nil || !strings.Contains(string(sb), "#SBATCH --array=0%2\n") {
 		t.Errorf("map-00006.sbatch: %v\n%s", err, sb)
+	}
+}
+
+// TestOptionalStagesRunFirstAndVerifyOneFile runs a plan that gives the optional stages tasks (df ×3,
+// templates ×2) with the local executor: they run before map, in order, and map sees their result. Then, task by
+// task: a templates task reads only its slice of each df task (InputFile), so a corrupt slice fails the one
+// templates task that reads it (exit 6, df task moved aside) and not the other; a plan without optional stages
+// skips them, and their commands exit 0 with nothing to do.
+func TestOptionalStagesRunFirstAndVerifyOneFile(t *testing.T) {
+	f := newFixture(t)
+	local := &Local{Command: helperCommand(t), Parallel: 2, Env: []string{"ORCAPREP_STAGE_TEST_HELPER=1", "GORACE=atexit_sleep_ms=0"}}
+	spec := testSpec(t, 3, filepath.Join(f.dir, "out"), f.paths...)
+	spec.Recipe = json.RawMessage(`{"templates":2}`)
+	work := filepath.Join(f.dir, "work")
+	var log strings.Builder
+	if _, err := Drive(context.Background(), DriveOptions{Work: work, Spec: spec, Body: idsBody{}, Executor: local, Stderr: &log, Poll: 50 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	f.checkOut(t, filepath.Join(f.dir, "out"))
+	if got := calls(t, work); !slices.Equal(got, allCalls(3, 2)) {
+		t.Fatalf("calls %v\nwant %v", got, allCalls(3, 2))
+	}
+	if !strings.Contains(log.String(), "df 3/3, templates 2/2, map 3/3") {
+		t.Fatalf("progress:\n%s", log.String())
+	}
+
+	w := Work{Dir: filepath.Join(f.dir, "work2")}
+	spec.Out = filepath.Join(f.dir, "out2")
+	p, err := PlanWork(context.Background(), w, spec, idsBody{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TaskCount(DF) != 3 || p.TaskCount(Templates) != 2 {
+		t.Fatalf("stage tasks %v", p.StageTasks)
+	}
+	if err := runInProcess(t, w.Dir, Templates, 0); exitcode.Code(err) != exitcode.Usage {
+		t.Fatalf("templates before df: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := runInProcess(t, w.Dir, DF, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(w.TaskDir(DF, 1), "part-1.txt")
+	b, _ := os.ReadFile(path)
+	b[0] ^= 1
+	os.WriteFile(path, b, 0o644)
+	if err := runInProcess(t, w.Dir, Templates, 0); err != nil {
+		t.Fatalf("templates 0 reads df 1's part-0 only: %v", err)
+	}
+	err = runInProcess(t, w.Dir, Templates, 1)
+	if exitcode.Code(err) != exitcode.Integrity || !strings.Contains(err.Error(), "part-1.txt does not match") {
+		t.Fatalf("templates 1 on a corrupt slice: %v", err)
+	}
+	if _, err := os.Stat(w.TaskDir(DF, 1)); !os.IsNotExist(err) {
+		t.Fatal("the corrupt df task was not moved aside")
+	}
+	if err := runInProcess(t, w.Dir, DF, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := runInProcess(t, w.Dir, Templates, 1); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without optional stages: no tasks, and their commands succeed doing nothing.
+	w3 := Work{Dir: filepath.Join(f.dir, "work3")}
+	if _, err := PlanWork(context.Background(), w3, testSpec(t, 3, filepath.Join(f.dir, "out3"), f.paths...), idsBody{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := runInProcess(t, w3.Dir, DF, 0); err != nil {
+		t.Fatalf("df of a plan without it: %v", err)
+	}
+	if err := runInProcess(t, w3.Dir, Map, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls(t, w3.Dir); !slices.Equal(got, []string{"map 0"}) {
+		t.Fatalf("calls %v", got)
 	}
 }

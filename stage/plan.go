@@ -42,6 +42,10 @@ type Plan struct {
 	Inputs []InputFile `json:"inputs"`
 	// Map holds one entry per map task: the contiguous input rows it reads.
 	Map []MapTask `json:"map"`
+	// StageTasks sets the task count of the optional stages (DF, Templates; the body sets it in Body.Plan):
+	// 0 or Tasks for DF, whose task i reads Map[i]'s rows; any count for Templates. Absent means 0: the
+	// stage does not run.
+	StageTasks map[string]int `json:"stage_tasks,omitempty"`
 	// Body is what the stage bodies add at plan time (Body.Plan), opaque to this package.
 	Body json.RawMessage `json:"body,omitempty"`
 
@@ -291,12 +295,28 @@ func (p *Plan) RowGroups(r Range) (first, last int, err error) {
 	return first, last, nil
 }
 
-// TaskCount is how many tasks stage has under this plan.
+// TaskCount is how many tasks stage has under this plan (0: the stage does not run).
 func (p *Plan) TaskCount(stage string) int {
-	if stage == Map || stage == Write {
+	switch stage {
+	case Map, Write:
 		return p.Tasks
+	case Reduce, Finalize:
+		return 1
 	}
-	return 1
+	return p.StageTasks[stage]
+}
+
+// checkStageTasks refuses optional-stage counts the stages cannot honour.
+func (p *Plan) checkStageTasks() error {
+	for st, n := range p.StageTasks {
+		switch {
+		case st != DF && st != Templates:
+			return fmt.Errorf("stage_tasks: %q is not an optional stage", st)
+		case n < 0 || st == DF && n != 0 && n != p.Tasks:
+			return fmt.Errorf("stage_tasks: %s has %d tasks (want 0 or %d)", st, n, p.Tasks)
+		}
+	}
+	return nil
 }
 
 // SHA256 is the hash of the plan.json bytes (empty for a plan not yet saved or loaded).
@@ -350,6 +370,9 @@ func LoadPlan(w Work) (*Plan, error) {
 	}
 	if p.Tasks < 1 || len(p.Map) != p.Tasks {
 		return nil, exitcode.Errorf(exitcode.Integrity, "%s: %d tasks but %d map ranges", w.PlanPath(), p.Tasks, len(p.Map))
+	}
+	if err := p.checkStageTasks(); err != nil {
+		return nil, exitcode.Errorf(exitcode.Integrity, "%s: %w", w.PlanPath(), err)
 	}
 	sum := sha256.Sum256(b)
 	p.sha = hex.EncodeToString(sum[:])

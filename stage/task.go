@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,14 @@ import (
 // earlier stages are read through t.Input, which verifies their checksums first.
 type Body interface {
 	// Plan runs once, in the driver, when the plan is made; it may check the recipe and record what every task
-	// needs to agree on in p.Body (e.g. a resolved tokenizer path). It must not write outputs.
+	// needs to agree on in p.Body (e.g. a resolved tokenizer path), and give the optional stages tasks
+	// (p.StageTasks). It must not write outputs.
 	Plan(ctx context.Context, p *Plan) error
+	// DF runs, when the plan gives it tasks, for each of them on the rows of t.MapTask().Ranges (the same
+	// ranges as map), before every other stage.
+	DF(ctx context.Context, t *Task) error
+	// Templates runs, when the plan gives it tasks, after every DF task committed.
+	Templates(ctx context.Context, t *Task) error
 	// Map runs for each of the plan's Tasks on the rows of t.MapTask().Ranges.
 	Map(ctx context.Context, t *Task) error
 	// Reduce runs once, after every map task committed.
@@ -52,7 +59,7 @@ type Task struct {
 	verified map[string]*Marker
 }
 
-// MapTask is the slice of the input this map task reads.
+// MapTask is the slice of the input this map (or df) task reads.
 func (t *Task) MapTask() MapTask { return t.Plan.Map[t.Index] }
 
 // SetSummary records v (JSON) in the task's done marker, for later stages and for people.
@@ -88,6 +95,58 @@ func (t *Task) Input(stage string, i int) (string, *Marker, error) {
 	}
 	t.verified[key] = m
 	return t.Work.TaskDir(stage, i), m, nil
+}
+
+// InputFile returns the path of one output file of task i of an earlier stage after checking the task's marker
+// (Quick) and that file's sha256 — for a body that reads one file of each of many tasks (a templates task
+// reads one slice of every df task's sketch), where Input would hash every file of every task. A file that
+// fails verification sends its task aside as Input does.
+func (t *Task) InputFile(stage string, i int, name string) (string, error) {
+	m, err := t.Work.CheckTask(t.Plan, stage, i, Quick)
+	if err != nil {
+		return "", exitcode.Errorf(exitcode.Usage, "%s task %d needs %s task %d, which is not done: %w", t.Stage, t.Index, stage, i, err)
+	}
+	rel := filepath.FromSlash(name)
+	path := filepath.Join(t.Work.TaskDir(stage, i), rel)
+	for _, f := range m.Files {
+		if f.Path != rel {
+			continue
+		}
+		sum, n, herr := hashFile(path, false)
+		if herr == nil && sum == f.SHA256 && n == f.Bytes {
+			return path, nil
+		}
+		err := fmt.Errorf("%s task %d: %s does not match its done marker (sha256 or size)", stage, i, name)
+		if herr != nil {
+			err = fmt.Errorf("%s task %d: %w", stage, i, herr)
+		}
+		if bad, qerr := t.Work.quarantine(stage, i); qerr == nil {
+			err = fmt.Errorf("%w; moved it aside to %s: re-run the same command to recompute it", err, bad)
+		}
+		return "", exitcode.With(exitcode.Integrity, err)
+	}
+	return "", exitcode.Errorf(exitcode.Integrity, "%s task %d has no output %s", stage, i, name)
+}
+
+// InputQuick returns the committed directory of task i of an earlier stage and its marker after a Quick check
+// only (marker, plan, file sizes), for a body that verifies what it reads by itself, piece by piece (a write task
+// checks each payload it reads from a map task against the checksum its record carries). When a piece turns
+// out corrupt, Reject sends the task aside.
+func (t *Task) InputQuick(stage string, i int) (string, *Marker, error) {
+	m, err := t.Work.CheckTask(t.Plan, stage, i, Quick)
+	if err != nil {
+		return "", nil, exitcode.Errorf(exitcode.Usage, "%s task %d needs %s task %d, which is not done: %w", t.Stage, t.Index, stage, i, err)
+	}
+	return t.Work.TaskDir(stage, i), m, nil
+}
+
+// Reject moves task i of an earlier stage aside because the body found its output corrupt (err says where), so
+// that re-running the same command recomputes it; it returns the error to fail with (exit code 6).
+func (t *Task) Reject(stage string, i int, err error) error {
+	if bad, qerr := t.Work.quarantine(stage, i); qerr == nil {
+		err = fmt.Errorf("%w; moved %s task %d aside to %s: re-run the same command to recompute it", err, stage, i, bad)
+	}
+	return exitcode.With(exitcode.Integrity, err)
 }
 
 // TaskOptions are what RunTask needs: where, which stage and task, and the body.
@@ -184,6 +243,12 @@ func RunTask(ctx context.Context, o TaskOptions) error {
 		return exitcode.Errorf(exitcode.Usage, "work directory %s was planned by orcaprep %s; this is %s (run every stage with the same binary)", w.Dir, p.Version, o.Version)
 	}
 	count := p.TaskCount(o.Stage)
+	if count == 0 {
+		// An optional stage this plan does not run: a scheduler that starts it anyway (a Kubernetes Job
+		// applied for every stage) gets a success, not an error.
+		fmt.Fprintf(stderr, "orcaprep %s: this plan has no %s tasks (the recipe does not need the stage); nothing to do\n", o.Stage, o.Stage)
+		return nil
+	}
 	idx, err := TaskIndex(o.Task, o.TaskOffset, count, o.Getenv)
 	if err != nil {
 		return err
@@ -214,7 +279,7 @@ func runTask(ctx context.Context, w Work, p *Plan, o TaskOptions, idx, count int
 			return exitcode.Errorf(exitcode.Usage, "%s task %d needs every %s task done; not done: %s", o.Stage, idx, prev, FormatIndices(missing))
 		}
 	}
-	if o.Stage == Map {
+	if o.Stage == Map || o.Stage == DF {
 		seen := map[int]bool{}
 		for _, r := range p.Map[idx].Ranges {
 			if !seen[r.File] {
@@ -244,6 +309,10 @@ func runTask(ctx context.Context, w Work, p *Plan, o TaskOptions, idx, count int
 	}
 	start := time.Now()
 	switch o.Stage {
+	case DF:
+		err = o.Body.DF(ctx, t)
+	case Templates:
+		err = o.Body.Templates(ctx, t)
 	case Map:
 		err = o.Body.Map(ctx, t)
 	case Reduce:

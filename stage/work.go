@@ -18,14 +18,18 @@ import (
 
 // Stage names, in the order they run. The plan (WORK/plan.json) comes before them.
 const (
-	Map      = "map"
-	Reduce   = "reduce"
-	Write    = "write"
-	Finalize = "finalize"
+	// DF and Templates are optional: they run only when the plan gives them tasks (Plan.StageTasks). The
+	// pipeline uses them for the document-frequency pass of template-aware near dedupe.
+	DF        = "df"
+	Templates = "templates"
+	Map       = "map"
+	Reduce    = "reduce"
+	Write     = "write"
+	Finalize  = "finalize"
 )
 
 // Stages lists the task stages in order.
-var Stages = []string{Map, Reduce, Write, Finalize}
+var Stages = []string{DF, Templates, Map, Reduce, Write, Finalize}
 
 // Work is a work directory shared by every task of a staged run (a shared file system on a cluster).
 //

@@ -53,6 +53,10 @@ type StageTiming struct {
 	Seconds    float64 `json:"seconds"`
 	Rows       int64   `json:"rows"`
 	RowsPerSec float64 `json:"rows_per_sec"`
+	// Tasks is the number of tasks of a staged run's stage (Seconds is their sum, RowsPerSec per task-second)
+	// and MaxRSSMB the largest peak memory of one of them, where measured.
+	Tasks    int     `json:"tasks,omitempty"`
+	MaxRSSMB float64 `json:"max_rss_mb,omitempty"`
 }
 
 // ReadDocument reads and checks a stats.json. The ledger must be present and add up (Ledger.Check):

@@ -16,7 +16,7 @@ func init() {
 		Short: "Stage command: write the staged run's plan (row-group ranges per task, recipe, input fingerprints) to DIR/plan.json",
 		Long: `plan reads the inputs' Parquet footers, splits their row groups into N contiguous ranges balanced
 by rows, and writes DIR/plan.json with the effective recipe and a fingerprint of every input. The stage
-commands (map, reduce, write, finalize) then run from DIR alone. ` + "`run --executor`" + ` plans by itself;
+commands (df, templates, map, reduce, write, finalize) then run from DIR alone. ` + "`run --executor`" + ` plans by itself;
 use plan to drive the stages with another scheduler (a Kubernetes Indexed Job: configs/kubernetes/).
 
 An existing plan is kept when it matches (same recipe, inputs, N and output) and refused otherwise.

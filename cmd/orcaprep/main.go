@@ -88,8 +88,9 @@ func executeWith(args []string, stdout, stderr io.Writer) int {
 	if code == exitcode.Failure && isUsageError(err) {
 		code = exitcode.Usage
 	}
-	if code == exitcode.Canceled {
-		// Every command writes under temporary names, so an interrupted one leaves no partial output.
+	if code == exitcode.Canceled && ctx.Err() != nil {
+		// Every command writes under temporary names, so an interrupted one leaves no partial output. (A staged
+		// run whose task was interrupted — scancel, a time limit — exits 130 too, but says which task below.)
 		fmt.Fprintln(stderr, "orcaprep: interrupted; partial output was removed and the output directory is unchanged")
 		return code
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,31 +86,66 @@ func stagedInputs(t *testing.T, dir string) []string {
 	return paths
 }
 
-// TestStagedLocalMatchesRun runs the staged pipeline with --executor local for several task counts, text and
-// packed, and checks data/, index/, rejected/ and manifest.json against `orcaprep run`, byte for byte.
+// stagedVariants are recipes that exercise every path of the staged body: shard rotation by rows and by bytes
+// (many shards, so several write tasks write some), zstd, an unselected input (rows read by id only), every
+// format, the token formats' index/, packing with a shuffle, and template-aware near dedupe (the defaults).
+var stagedVariants = []struct {
+	name  string
+	yaml  string
+	tasks []int
+}{
+	{"text", "output: {compression: zstd, max_rows: 97}\n", []int{1, 4, 7}},
+	{"messages", "format: messages\nselect: {files: [synth0.parquet]}\noutput: {max_bytes: 200000}\n", []int{3}},
+	{"tokenized", "format: tokenized\ntokenizer: {path: TINY}\npacking: {sequence_len: 2048}\noutput: {compression: zstd, max_bytes: 300000}\n", []int{4}},
+	{"packed", "format: packed\ntokenizer: {path: TINY}\npacking: {sequence_len: 2048, shuffle_seed: 7}\noutput: {max_bytes: 400000}\n", []int{3}},
+}
+
+// sameStats checks that stats.json is run's but for its timing.
+func sameStats(t *testing.T, label, want, got string) {
+	t.Helper()
+	read := func(dir string) map[string]any {
+		b, err := os.ReadFile(filepath.Join(dir, "stats.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "timing")
+		return m
+	}
+	if !reflect.DeepEqual(read(want), read(got)) {
+		t.Errorf("%s: stats.json differs from run's (timing aside)", label)
+	}
+}
+
+// TestStagedLocalMatchesRun runs the staged pipeline with --executor local for several task counts and recipes
+// and checks data/, index/, rejected/ and manifest.json against `orcaprep run`, byte for byte, and stats.json
+// but for its timing.
 func TestStagedLocalMatchesRun(t *testing.T) {
 	stagedEnv(t)
 	dir := t.TempDir()
 	inputs := stagedInputs(t, dir)
 	tiny, _ := filepath.Abs("../../testdata/tokenizer/tiny.model")
-	formats := map[string][]string{
-		"text":   {"--compression", "zstd"},
-		"packed": {"--format", "packed", "--tokenizer", tiny, "--sequence-len", "2048"},
-	}
-	tasks := map[string][]int{"text": {1, 4, 7}, "packed": {3}}
-	for name, flags := range formats {
-		args := []string{"run", "-q"}
+	for _, v := range stagedVariants {
+		cfg := filepath.Join(dir, v.name+".yaml")
+		if err := os.WriteFile(cfg, []byte(strings.ReplaceAll(v.yaml, "TINY", tiny)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"run", "-q", "-c", cfg}
 		for _, in := range inputs {
 			args = append(args, "-i", in)
 		}
-		args = append(args, flags...)
-		ref := filepath.Join(dir, name+"-run")
+		ref := filepath.Join(dir, v.name+"-run")
 		runCLI(t, append(args, "-o", ref)...)
-		for _, n := range tasks[name] {
-			out := filepath.Join(dir, name+"-"+strconv.Itoa(n))
+		for _, n := range v.tasks {
+			out := filepath.Join(dir, v.name+"-"+strconv.Itoa(n))
 			runCLI(t, append(args, "-o", out, "--executor", "local", "--tasks", strconv.Itoa(n), "--parallel", "2",
-				"--work", filepath.Join(dir, "work-"+name+strconv.Itoa(n)), "--poll", "50ms")...)
-			sameOutput(t, name+" N="+strconv.Itoa(n), ref, out)
+				"--work", filepath.Join(dir, "work-"+v.name+strconv.Itoa(n)), "--poll", "50ms")...)
+			label := v.name + " N=" + strconv.Itoa(n)
+			sameOutput(t, label, ref, out)
+			sameStats(t, label, ref, out)
 		}
 	}
 }
@@ -130,7 +167,7 @@ func TestStagedSlurmMatchesRun(t *testing.T) {
 	runCLI(t, staged...)
 	sameOutput(t, "slurm N=4", ref, out)
 	log, err := os.ReadFile(filepath.Join(work, "slurm", "submissions.log"))
-	if err != nil || strings.Count(string(log), "\n") != 4 {
+	if err != nil || strings.Count(string(log), "\n") != 6 {
 		t.Fatalf("submissions.log (%v):\n%s", err, log)
 	}
 	reduce, _ := os.ReadFile(filepath.Join(work, "slurm", "reduce.sbatch"))
@@ -204,7 +241,7 @@ func TestKubernetesManifestCommands(t *testing.T) {
 			runCLI(t, args...)
 		}
 	}
-	if strings.Join(names, ",") != "orcaprep-plan,orcaprep-map,orcaprep-reduce,orcaprep-write,orcaprep-finalize" {
+	if strings.Join(names, ",") != "orcaprep-plan,orcaprep-df,orcaprep-templates,orcaprep-map,orcaprep-reduce,orcaprep-write,orcaprep-finalize" {
 		t.Fatalf("jobs %v", names)
 	}
 	sameOutput(t, "kubernetes", ref, filepath.Join(dir, "out"))
