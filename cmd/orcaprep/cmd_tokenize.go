@@ -32,7 +32,8 @@ becomes that token's id. No BOS/EOS unless --bos/--eos.
 
 ` + exitcode.Help,
 		Example: `  echo '{"text":"Hello world"}' | orcaprep tokenize --tokenizer testdata/llama2/tokenizer.model
-  orcaprep tokenize --tokenizer tokenizer.model --bos --input out/sample/data/train-00000.jsonl > ids.jsonl
+  orcaprep run --config configs/sample.yaml --format text --out out/sample-text   # shards with a "text" field
+  orcaprep tokenize --tokenizer tokenizer.model --bos --input out/sample-text/data/train-00000.jsonl > ids.jsonl
   orcaprep tokenize --tokenizer tokenizer.model --no-added-tokens --input rows.jsonl`,
 		Args: noPositional("--input"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
