@@ -72,9 +72,10 @@ for total in (4_200_000, 100_000_000):
     for name, (r, tasks, _) in rates.items():
         if not r:
             continue
-        t = total / r / (1 if name == "reduce" else 64)
+        t = total / r / (1 if name in ("reduce", "finalize") else 64)
         wall += t
         parts.append(f"{name} {t/60:.1f}")
-    print(f"estimate {total/1e6:g}M rows, 64 one-core tasks: {wall/60:.0f} min of stage time ({', '.join(parts)} min), plus scheduling")
+    print(f"estimate {total/1e6:g}M rows, 64 one-core tasks: {wall/60:.0f} min of stage time ({', '.join(parts)} min), plus scheduling;"
+          f" reduce peak RSS ~{red['max_rss_bytes'] / kept * kept / rows * total / 1e9:.1f} GB if the kept share and bytes per kept row hold")
 EOF
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
