@@ -47,7 +47,7 @@ func RunCLI(ctx context.Context, configPath string, o CLIOverrides, env CLIEnv) 
 		opts.Progress = progress.Never
 		opts.Stdout = nil
 	}
-	defer tuneRuntime(cfg.Workers)()
+	defer tuneRuntime(cfg.Workers, runGCPercent(&cfg))()
 	_, err = Run(ctx, opts)
 	return err
 }

@@ -175,7 +175,7 @@ type StageCLI struct {
 // RunStageCLI runs one task of a stage in the work directory (see stage.RunTask).
 func RunStageCLI(ctx context.Context, o StageCLI, env CLIEnv) error {
 	body := &stagedBody{resolve: env.Resolve, version: env.Version, workers: o.Workers}
-	defer tuneRuntime(o.Workers)()
+	defer tuneRuntime(o.Workers, gcPercent)() // reduce, which holds the dedupe index, lowers it (Reduce)
 	return stage.RunTask(ctx, stage.TaskOptions{Work: o.Work, Stage: o.Stage, Task: o.Task, TaskOffset: o.TaskOffset,
 		Version: env.Version, Body: body, Stdout: env.Stdout, Stderr: env.Stderr})
 }

@@ -36,6 +36,7 @@ func (b *stagedBody) Map(ctx context.Context, t *stage.Task) error {
 	if err != nil {
 		return err
 	}
+	m.digits = true // reduce plans packed rows from them
 	if needsDF(cfg) {
 		if m.template, err = loadTemplates(t, cfg); err != nil {
 			return err

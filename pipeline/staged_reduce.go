@@ -212,6 +212,7 @@ func (b *stagedBody) Reduce(ctx context.Context, t *stage.Task) error {
 	if err != nil {
 		return err
 	}
+	defer setGCPercent(runGCPercent(cfg))() // as run: the index is most of reduce's heap
 	inputs := planInputs(cfg, t.Plan)
 	rejDir := filepath.Join(t.Dir, "rejected")
 	if err := os.MkdirAll(rejDir, 0o755); err != nil {
