@@ -131,6 +131,9 @@ func appendNormalizedWS(dst []byte, s string, w *wsWriter) []byte {
 	i := 0
 	for i < len(s) {
 		j := i
+		for j+8 <= len(s) && binary.LittleEndian.Uint64([]byte(s[j:j+8]))&hi1 == 0 { // eight ASCII bytes at a time
+			j += 8
+		}
 		for j < len(s) && s[j] < utf8.RuneSelf {
 			j++
 		}
@@ -194,27 +197,33 @@ type wsWriter struct {
 func (w *wsWriter) append(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		// Eight bytes at a time while they need only lower-casing: plain text is mostly ASCII words and single
-		// spaces. After a non-space a block may start with a space; a space ending a block becomes pending, as
-		// it might start a run that continues in the next block.
-		if !w.space && w.started {
+		// spaces. A space ending a block becomes pending, as it might start a run that continues in the next
+		// block: it is written before the next block unless that block starts with a space too (then the byte
+		// loop below collapses the run). Staying in blocks across a pending space matters: about every sixth
+		// block of English ends in one, and leaving the block loop there sent the next word through the byte
+		// loop (ExactKey on 1 KB of prose: 2.1 µs before).
+		if w.started {
 			for i+8 <= len(s) {
 				out, trailing, ok := lowerBlock(binary.LittleEndian.Uint64([]byte(s[i : i+8])))
 				if !ok {
 					break
+				}
+				if w.space {
+					if s[i] == ' ' {
+						break
+					}
+					dst = append(dst, ' ')
+					w.space = false
 				}
 				dst = binary.LittleEndian.AppendUint64(dst, out)
 				i += 8
 				if trailing {
 					dst = dst[:len(dst)-1]
 					w.space = true
-					break
 				}
 			}
 			if i == len(s) {
 				break
-			}
-			if w.space {
-				continue
 			}
 		}
 		c := s[i]
