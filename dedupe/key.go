@@ -209,7 +209,7 @@ func (w *wsWriter) append(dst []byte, s string) []byte {
 					break
 				}
 				if w.space {
-					if s[i] == ' ' {
+					if asciiClass[s[i]] == classSpace {
 						break
 					}
 					dst = append(dst, ' ')
@@ -293,17 +293,23 @@ const (
 	hi1 = 0x8080808080808080
 )
 
-// lowerBlock normalizes eight bytes of text when that needs no state: all ASCII, no control byte, no two
-// adjacent spaces. It returns them lower-cased, and whether the last byte is a space. Each test is exact per
-// byte (no carry between bytes); TestLowerBlockExhaustive and the fuzz test against the rune-by-rune
-// definition check it.
+// lowerBlock normalizes eight bytes of text when that needs no state: all ASCII, no control byte but the
+// whitespace ones (\t \n \v \f \r, which become spaces), no two adjacent whitespace bytes. It returns them
+// lower-cased, and whether the last byte is whitespace. Each test is exact per byte (no carry between bytes);
+// TestLowerBlockExhaustive and the fuzz test against the rune-by-rune definition check it.
 func lowerBlock(x uint64) (out uint64, trailingSpace, ok bool) {
 	if x&hi1 != 0 {
 		return 0, false, false
 	}
 	// bytes < 0x20: adding 0x60 to a 7-bit byte sets its high bit unless it was below 0x20
-	if ^((x&lo7)+0x6060606060606060)&hi1 != 0 {
-		return 0, false, false
+	if ctl := ^(x + 0x6060606060606060) & hi1; ctl != 0 {
+		// whitespace controls 0x09..0x0d: high bit of (b+0x77) is set from 0x09 on, of (b+0x72) from 0x0e on
+		wsc := (x + 0x7777777777777777) &^ (x + 0x7272727272727272) & hi1
+		if ctl&^wsc != 0 {
+			return 0, false, false
+		}
+		m := (wsc >> 7) * 0xff // whole bytes of the whitespace controls
+		x = x&^m | 0x2020202020202020&m
 	}
 	// spaces: a byte equals 0x20 iff x^0x20 is zero there
 	t := x ^ 0x2020202020202020

@@ -93,7 +93,8 @@ func TestLowerBlockExhaustive(t *testing.T) {
 		for c := 0; c < 256; c++ {
 			blk := append([]byte(nil), base...)
 			blk[pos] = byte(c)
-			wantOK := c >= 0x20 && c < 0x80
+			ws := c >= '\t' && c <= '\r' // whitespace controls become spaces
+			wantOK := c >= 0x20 && c < 0x80 || ws
 			out, trailing, ok := lowerBlock(pack(blk))
 			if ok != wantOK {
 				t.Fatalf("byte %#x at %d: ok %v", c, pos, ok)
@@ -101,15 +102,19 @@ func TestLowerBlockExhaustive(t *testing.T) {
 			if !ok {
 				continue
 			}
+			if ws {
+				blk[pos] = ' '
+			}
 			want := []byte(strings.ToLower(string(blk)))
-			if out != pack(want) || trailing != (pos == 7 && c == ' ') {
+			if out != pack(want) || trailing != (pos == 7 && (c == ' ' || ws)) {
 				t.Fatalf("byte %#x at %d: out %x want %x trailing %v", c, pos, out, pack(want), trailing)
 			}
 		}
 	}
-	for _, s := range []string{"ab  cdef", "A B C D ", " ABCDEFG", "Zz@[`{~ ", "a\tbcdefg"} {
+	for _, s := range []string{"ab  cdef", "A B C D ", " ABCDEFG", "Zz@[`{~ ", "a\tbcdefg", "a\t bcdef", "ab\n\ncdef", "ab\r\ncdef", "a\vb\fc\rde", "abc\x00defg", "abc\x1fdefg", "abc\x0edefg"} {
 		_, _, ok := lowerBlock(pack([]byte(s)))
-		if want := !strings.Contains(s, "  ") && !strings.Contains(s, "\t"); ok != want {
+		ws := strings.NewReplacer("\t", " ", "\n", " ", "\v", " ", "\f", " ", "\r", " ").Replace(s)
+		if want := !strings.Contains(ws, "  ") && !strings.ContainsAny(ws, "\x00\x0e\x1f"); ok != want {
 			t.Fatalf("%q: ok %v want %v", s, ok, want)
 		}
 	}
