@@ -112,13 +112,15 @@ func (m *mapper) process(b *batch, ws *workerState) {
 	for i := range b.recs {
 		rec := &b.recs[i]
 		it := item{id: rec.ID, system: rec.SystemPrompt, nulls: rec.Nulls, file: rec.File, row: rec.Row, stage: stKept, ntok: -1}
+		qValid, rValid := true, true
 		if b.selected {
-			it.qChars, it.rChars = runeCount(rec.Question), runeCount(rec.Response)
+			it.qChars, qValid = runeCountValid(rec.Question)
+			it.rChars, rValid = runeCountValid(rec.Response)
 		}
 		switch {
 		case !b.selected || !m.submix[rec.Submix()]:
 			it.stage, it.reason = stSelect, stats.ReasonNotSelected
-		case !validUTF8(rec):
+		case !qValid || !rValid || !utf8.ValidString(rec.ID) || !utf8.ValidString(rec.SystemPrompt):
 			it.stage, it.reason, it.detail = stValidate, stats.ReasonInvalidUTF8, invalidField(rec)
 		default:
 			if reason, detail := m.filters.Apply(rec); reason != "" {
@@ -212,10 +214,6 @@ func (m *mapper) appendLine(dst []byte, rec *orca.Record) []byte {
 		dst = append(dst, '"')
 	}
 	return append(dst, '}')
-}
-
-func validUTF8(r *orca.Record) bool {
-	return utf8.ValidString(r.ID) && utf8.ValidString(r.SystemPrompt) && utf8.ValidString(r.Question) && utf8.ValidString(r.Response)
 }
 
 func invalidField(r *orca.Record) string {
