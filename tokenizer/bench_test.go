@@ -3,6 +3,9 @@ package tokenizer
 import (
 	"strings"
 	"testing"
+
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/synth"
 )
 
 // benchEncode encodes texts once per iteration and reports tokens/s and MB/s.
@@ -74,6 +77,23 @@ func BenchmarkEncodeTiny(b *testing.B) {
 	var texts []string
 	for _, r := range readGolden(b, "tiny_golden.jsonl.gz") {
 		texts = append(texts, r.Text)
+	}
+	benchEncode(b, tk, texts, defaultCacheEntries)
+}
+
+// BenchmarkEncodeSynth: 20,000 synthetic OpenOrca rows (package synth, as the full-recipe bench uses), enough
+// distinct segments that the cache works at its real size (tens of thousands of entries, generation changes), so
+// lookups miss the CPU caches as in a real run; the ChatML goldens fit in L2.
+func BenchmarkEncodeSynth(b *testing.B) {
+	tk := llama(b)
+	tk.AddTokens("<pad>", "<|im_start|>", "<|im_end|>")
+	var texts []string
+	err := synth.Generate(synth.DefaultConfig(20000, 1), func(r orca.Record, _ synth.Label) error {
+		texts = append(texts, r.SystemPrompt, r.Question, r.Response)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 	benchEncode(b, tk, texts, defaultCacheEntries)
 }
