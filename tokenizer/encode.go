@@ -13,12 +13,12 @@ var (
 	negInf    = float32(math.Inf(-1))
 )
 
-// Default bounds of an Encoder's segment cache, per generation (there are two). Keys are at most cacheMaxKey bytes
-// and every byte yields at most one id, so both generations together hold at most about
-// 2*defaultCacheEntries*(cacheMaxKey+64) bytes of keys and map overhead plus 2*defaultCacheIDs*4 bytes of ids
-// (≈ 21 MB worst case, typically a few MB). When the current generation is full it becomes the old one and the
-// previous old one is dropped; hits in the old generation are copied forward, so hot segments stay cached without
-// LRU bookkeeping.
+// Default bounds of an Encoder's segment cache (segCache), per generation (there are two): defaultCacheEntries
+// segments of at most cacheMaxKey bytes, defaultCacheIDs ids kept outside the slots, and 16 bytes per entry of long
+// keys. That is at most 2 × (2*defaultCacheEntries slots × 32 B + defaultCacheIDs × 4 B + defaultCacheEntries × 16
+// B) = 2 × (4 + 2 + 1) MiB ≈ 15 MB per Encoder, typically less. When the current generation is full it becomes the
+// old one and the previous old one is emptied for reuse; hits in the old generation are copied forward, so hot
+// segments stay cached without LRU bookkeeping.
 const (
 	defaultCacheEntries = 1 << 16
 	defaultCacheIDs     = 1 << 19

@@ -39,20 +39,21 @@ type segGen struct {
 	keys    []byte
 }
 
-// cacheSlot is one entry (32 bytes). w0 and w1 are the packed key (see makeKey); for one id, idOff holds the id
-// itself so the hit needs no arena access.
+// cacheSlot is one entry (32 bytes, so a probe touches one cache line). w0 and w1 are the packed key (see setKey).
+// Up to inlineIDs ids of a key of up to inlineKey bytes live in data, so such a hit touches nothing else; otherwise
+// data[0] is the offset of the ids in segGen.ids and, for a long key, data[1] the offset of the key in segGen.keys.
 type cacheSlot struct {
 	w0, w1 uint64
-	hash   uint32
-	keyOff uint32 // offset of the key in segGen.keys (klen > 16 only)
-	idOff  uint32 // offset in segGen.ids, or the id when idN == 1
-	idN    uint16
-	klen   uint8
+	data   [inlineIDs]uint32
+	klen   uint8 // 0: empty slot
+	idN    uint8 // ≤ maxSegmentIDs
 }
 
 const (
-	inlineKey     = 16   // keys up to this many bytes live in the slot only
-	minCacheSlots = 1024 // a generation's first table; it doubles as entries arrive, up to maxSlots
+	inlineKey     = 16                // keys up to this many bytes live in the slot only
+	inlineIDs     = 3                 // ids of a short key kept in the slot
+	maxSegmentIDs = 3*cacheMaxKey + 3 // ids of one key: a malformed byte normalizes to U+FFFD, three byte-fallback ids
+	minCacheSlots = 1024              // a generation's first table; it doubles as entries arrive, up to maxSlots
 )
 
 // cacheKey is a key with its packed words and hash, computed once per lookup and kept for the put that follows a
@@ -113,6 +114,12 @@ func (c *segCache) setKey(s string) {
 	default:
 		w0 = uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16
 	}
+	c.key.s, c.key.w0, c.key.w1, c.key.hash = s, w0, w1, c.hash(w0, w1, n, s)
+}
+
+// hash hashes a key of n bytes from its packed words and, when longer than inlineKey, all of its bytes s (else s
+// is not read).
+func (c *segCache) hash(w0, w1 uint64, n int, s string) uint32 {
 	acc := c.seed ^ uint64(n)
 	if n > inlineKey {
 		for i := 0; i+16 <= n; i += 16 {
@@ -120,11 +127,10 @@ func (c *segCache) setKey(s string) {
 		}
 	}
 	h := mix(w0^mixK0^acc, w1^mixK1)
-	hash := uint32(h) ^ uint32(h>>32)
 	if c.collide {
-		hash = 0
+		return 0
 	}
-	c.key.s, c.key.w0, c.key.w1, c.key.hash = s, w0, w1, hash
+	return uint32(h) ^ uint32(h>>32)
 }
 
 // find returns the slot holding k, or nil.
@@ -139,7 +145,7 @@ func (g *segGen) find(k *cacheKey) *cacheSlot {
 			return nil
 		}
 		if s.w0 == k.w0 && s.w1 == k.w1 && int(s.klen) == n &&
-			(n <= inlineKey || string(g.keys[s.keyOff:s.keyOff+uint32(n)]) == k.s) {
+			(n <= inlineKey || string(g.keys[s.data[1]:s.data[1]+uint32(n)]) == k.s) {
 			return s
 		}
 	}
@@ -147,10 +153,17 @@ func (g *segGen) find(k *cacheKey) *cacheSlot {
 
 // appendIDs appends the ids of slot s of g.
 func (g *segGen) appendIDs(dst []int32, s *cacheSlot) []int32 {
-	if s.idN == 1 {
-		return append(dst, int32(s.idOff))
+	if s.klen <= inlineKey {
+		switch s.idN {
+		case 1:
+			return append(dst, int32(s.data[0]))
+		case 2:
+			return append(dst, int32(s.data[0]), int32(s.data[1]))
+		case 3:
+			return append(dst, int32(s.data[0]), int32(s.data[1]), int32(s.data[2]))
+		}
 	}
-	return append(dst, g.ids[s.idOff:s.idOff+uint32(s.idN)]...)
+	return append(dst, g.ids[s.data[0]:s.data[0]+uint32(s.idN)]...)
 }
 
 // appendCached appends the cached ids of key s and reports whether there were any. An old-generation hit is
@@ -177,7 +190,8 @@ func (c *segCache) put(ids []int32) {
 	k := &c.key
 	g := c.cur
 	long := len(k.s) > inlineKey
-	if g.entries >= c.maxEntries || (len(ids) > 1 && len(g.ids)+len(ids) > c.maxIDs) ||
+	inline := !long && len(ids) >= 1 && len(ids) <= inlineIDs
+	if g.entries >= c.maxEntries || (!inline && len(g.ids)+len(ids) > c.maxIDs) ||
 		(long && len(g.keys)+len(k.s) > c.maxKeyBytes) {
 		c.cur, c.old = c.old, c.cur
 		g = c.cur
@@ -185,40 +199,60 @@ func (c *segCache) put(ids []int32) {
 		g.entries, g.ids, g.keys = 0, g.ids[:0], g.keys[:0]
 	}
 	if 2*(g.entries+1) > len(g.slots) && len(g.slots) < c.maxSlots {
-		g.grow(c.maxSlots)
+		c.grow(g)
 	}
-	s := cacheSlot{w0: k.w0, w1: k.w1, hash: k.hash, klen: uint8(len(k.s)), idN: uint16(len(ids))}
-	if len(ids) == 1 {
-		s.idOff = uint32(ids[0])
+	s := cacheSlot{w0: k.w0, w1: k.w1, klen: uint8(len(k.s)), idN: uint8(len(ids))}
+	if inline {
+		for i, id := range ids {
+			s.data[i] = uint32(id)
+		}
 	} else {
-		s.idOff = uint32(len(g.ids))
-		g.ids = append(g.ids, ids...)
+		s.data[0] = uint32(len(g.ids))
+		g.ids = append(growBounded(g.ids, len(ids), c.maxIDs+maxSegmentIDs), ids...)
 	}
 	if long {
-		s.keyOff = uint32(len(g.keys))
-		g.keys = append(g.keys, k.s...)
+		s.data[1] = uint32(len(g.keys))
+		g.keys = append(growBounded(g.keys, len(k.s), c.maxKeyBytes+cacheMaxKey), k.s...)
 	}
 	k.s = "" // do not pin the caller's text
-	g.insert(s)
+	g.insert(s, k.hash)
 	g.entries++
 }
 
-func (g *segGen) insert(s cacheSlot) {
-	i := s.hash & g.mask
+// growBounded makes room for add more elements in a, doubling its capacity but never past limit, so that an
+// arena's memory is its bound rather than append's growth past it.
+func growBounded[T any](a []T, add, limit int) []T {
+	n := len(a) + add
+	if n <= cap(a) {
+		return a
+	}
+	b := make([]T, len(a), min(max(2*cap(a), 256, n), max(limit, n)))
+	copy(b, a)
+	return b
+}
+
+func (g *segGen) insert(s cacheSlot, hash uint32) {
+	i := hash & g.mask
 	for g.slots[i].klen != 0 {
 		i = (i + 1) & g.mask
 	}
 	g.slots[i] = s
 }
 
-// grow doubles the table (at least minCacheSlots, at most max) and reinserts the entries.
-func (g *segGen) grow(limit int) {
-	n := min(max(minCacheSlots, 2*len(g.slots)), limit)
+// grow doubles g's table (at least minCacheSlots, at most maxSlots) and reinserts the entries.
+func (c *segCache) grow(g *segGen) {
+	n := min(max(minCacheSlots, 2*len(g.slots)), c.maxSlots)
 	old := g.slots
 	g.slots, g.mask = make([]cacheSlot, n), uint32(n-1)
-	for _, s := range old {
-		if s.klen != 0 {
-			g.insert(s)
+	for i := range old {
+		s := &old[i]
+		if s.klen == 0 {
+			continue
 		}
+		var key string
+		if s.klen > inlineKey {
+			key = string(g.keys[s.data[1] : s.data[1]+uint32(s.klen)])
+		}
+		g.insert(*s, c.hash(s.w0, s.w1, int(s.klen), key))
 	}
 }

@@ -135,32 +135,45 @@ func TestCachedEqualsUncached(t *testing.T) {
 }
 
 // TestCacheBounds: however many distinct segments go through, a generation holds at most maxEntries entries, its
-// table never grows past maxSlots, and its ids and key bytes stay within their bounds plus one segment.
+// table never grows past maxSlots, and its arenas' capacities stay within their bounds plus one segment. Each
+// bound is made the one that ends generations in turn.
 func TestCacheBounds(t *testing.T) {
 	tk := mustLoad(t, tinyModel)
-	e := tk.NewEncoder()
-	e.SetCacheLimit(100)
-	c := e.cache
-	rng := rand.New(rand.NewPCG(3, 4))
-	swaps, last := 0, c.cur
-	for range 20000 {
-		var sb strings.Builder
-		for range 1 + rng.IntN(60) {
-			sb.WriteByte(byte('a' + rng.IntN(26)))
+	for _, bound := range []string{"entries", "ids", "keys"} {
+		e := tk.NewEncoder()
+		e.SetCacheLimit(100)
+		c := e.cache
+		maxLen := 16 // short keys with few ids: only the entry bound applies
+		switch bound {
+		case "ids":
+			c.maxIDs, maxLen = 500, 30
+		case "keys":
+			c.maxIDs, c.maxKeyBytes, maxLen = 1<<20, 700, 60
 		}
-		e.Encode(sb.String())
-		if c.cur != last {
-			swaps, last = swaps+1, c.cur
-		}
-		for _, g := range []*segGen{c.cur, c.old} {
-			if g.entries > c.maxEntries || len(g.slots) > c.maxSlots ||
-				len(g.ids) > c.maxIDs+3*cacheMaxKey+3 || len(g.keys) > c.maxKeyBytes+cacheMaxKey {
-				t.Fatalf("generation over its bounds: %d entries, %d slots, %d ids, %d key bytes",
-					g.entries, len(g.slots), len(g.ids), len(g.keys))
+		rng := rand.New(rand.NewPCG(3, 4))
+		swaps, last, most := 0, c.cur, 0
+		for range 20000 {
+			var sb strings.Builder
+			for range 1 + rng.IntN(maxLen) {
+				sb.WriteByte(byte('a' + rng.IntN(26)))
+			}
+			e.Encode(sb.String())
+			if c.cur != last {
+				swaps, last = swaps+1, c.cur
+			}
+			for _, g := range []*segGen{c.cur, c.old} {
+				most = max(most, map[string]int{"entries": g.entries, "ids": len(g.ids), "keys": len(g.keys)}[bound])
+				if g.entries > c.maxEntries || len(g.slots) > c.maxSlots ||
+					cap(g.ids) > c.maxIDs+maxSegmentIDs || cap(g.keys) > c.maxKeyBytes+cacheMaxKey {
+					t.Fatalf("%s: generation over its bounds: %d entries, %d slots, %d ids, %d key bytes",
+						bound, g.entries, len(g.slots), cap(g.ids), cap(g.keys))
+				}
 			}
 		}
-	}
-	if swaps < 100 {
-		t.Fatalf("only %d generation changes: the bound was not exercised", swaps)
+		limit := map[string]int{"entries": c.maxEntries, "ids": c.maxIDs, "keys": c.maxKeyBytes}[bound]
+		if swaps < 50 || most < limit*9/10 {
+			t.Fatalf("%s: %d generation changes, at most %d of %d: the bound was not what ended generations",
+				bound, swaps, most, limit)
+		}
 	}
 }
