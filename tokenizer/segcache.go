@@ -166,8 +166,8 @@ func (g *segGen) appendIDs(dst []int32, s *cacheSlot) []int32 {
 	return append(dst, g.ids[s.data[0]:s.data[0]+uint32(s.idN)]...)
 }
 
-// appendCached appends the cached ids of key s and reports whether there were any. An old-generation hit is
-// copied into the current generation. After a miss, put(ids) stores the ids of s.
+// appendCached appends the cached ids of key and reports whether there were any. An old-generation hit is
+// copied into the current generation. After a miss, put(ids) stores the ids of key.
 func (c *segCache) appendCached(dst []int32, key string) ([]int32, bool) {
 	c.setKey(key)
 	k := &c.key
