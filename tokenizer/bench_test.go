@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -8,8 +9,12 @@ import (
 	"github.com/orcaprep/orcaprep/synth"
 )
 
-// benchEncode encodes texts once per iteration and reports tokens/s and MB/s.
+// benchEncode encodes texts once per iteration and reports tokens/s and MB/s, and the heap the Encoder holds
+// after the first pass (its segment cache, scratch buffers) as encoder-MB.
 func benchEncode(b *testing.B, tk *Tokenizer, texts []string, cacheEntries int) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	e := tk.NewEncoder()
 	e.SetCacheLimit(cacheEntries)
 	var size, toks int
@@ -18,6 +23,10 @@ func benchEncode(b *testing.B, tk *Tokenizer, texts []string, cacheEntries int) 
 		size += len(s)
 		toks += len(e.AppendEncode(ids[:0], s))
 	}
+	ids = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 1e6
 	b.SetBytes(int64(size))
 	b.ResetTimer()
 	for b.Loop() {
@@ -26,6 +35,8 @@ func benchEncode(b *testing.B, tk *Tokenizer, texts []string, cacheEntries int) 
 		}
 	}
 	b.ReportMetric(float64(toks)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+	b.ReportMetric(held, "encoder-MB")
+	runtime.KeepAlive(e)
 }
 
 func llamaBenchTexts(b *testing.B) (*Tokenizer, []string) {
