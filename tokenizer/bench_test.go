@@ -1,12 +1,20 @@
 package tokenizer
 
 import (
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/orcaprep/orcaprep/orca"
+	"github.com/orcaprep/orcaprep/synth"
 )
 
-// benchEncode encodes texts once per iteration and reports tokens/s and MB/s.
+// benchEncode encodes texts once per iteration and reports tokens/s and MB/s, and the heap the Encoder holds
+// after the first pass (its segment cache, scratch buffers) as encoder-MB.
 func benchEncode(b *testing.B, tk *Tokenizer, texts []string, cacheEntries int) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	e := tk.NewEncoder()
 	e.SetCacheLimit(cacheEntries)
 	var size, toks int
@@ -15,6 +23,10 @@ func benchEncode(b *testing.B, tk *Tokenizer, texts []string, cacheEntries int) 
 		size += len(s)
 		toks += len(e.AppendEncode(ids[:0], s))
 	}
+	ids = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 1e6
 	b.SetBytes(int64(size))
 	b.ResetTimer()
 	for b.Loop() {
@@ -23,6 +35,8 @@ func benchEncode(b *testing.B, tk *Tokenizer, texts []string, cacheEntries int) 
 		}
 	}
 	b.ReportMetric(float64(toks)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+	b.ReportMetric(held, "encoder-MB")
+	runtime.KeepAlive(e)
 }
 
 func llamaBenchTexts(b *testing.B) (*Tokenizer, []string) {
@@ -74,6 +88,23 @@ func BenchmarkEncodeTiny(b *testing.B) {
 	var texts []string
 	for _, r := range readGolden(b, "tiny_golden.jsonl.gz") {
 		texts = append(texts, r.Text)
+	}
+	benchEncode(b, tk, texts, defaultCacheEntries)
+}
+
+// BenchmarkEncodeSynth: 20,000 synthetic OpenOrca rows (package synth, as the full-recipe bench uses), enough
+// distinct segments that the cache works at its real size (tens of thousands of entries, generation changes), so
+// lookups miss the CPU caches as in a real run; the ChatML goldens fit in L2.
+func BenchmarkEncodeSynth(b *testing.B) {
+	tk := llama(b)
+	tk.AddTokens("<pad>", "<|im_start|>", "<|im_end|>")
+	var texts []string
+	err := synth.Generate(synth.DefaultConfig(20000, 1), func(r orca.Record, _ synth.Label) error {
+		texts = append(texts, r.SystemPrompt, r.Question, r.Response)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 	benchEncode(b, tk, texts, defaultCacheEntries)
 }

@@ -28,10 +28,16 @@
 // merges in different segments never interact, and each segment's ids do not depend on its neighbours. Load checks
 // this property over every mergeable piece and user-defined piece (it holds for Llama-2: its only pieces with '▁'
 // after the start are runs of '▁') and disables the cache and the cutting when it does not hold
-// (Tokenizer.CacheExact); the tests also encode every golden string uncut and compare. The cache keeps segments of
-// up to 64 bytes in two generations of at most 65,536 segments and 512k ids each; when the current generation is
-// full it replaces the old one, and old-generation hits are copied forward. Memory stays bounded (≈21 MB worst
-// case per Encoder, a few MB in practice).
+// (Tokenizer.CacheExact); the tests also encode every golden string uncut and compare, and compare cached with
+// uncached encoders under constant generation turnover and colliding hashes.
+//
+// The cache keeps segments of up to 64 bytes in two generations of at most 65,536 segments, 512k ids and 1 MiB of
+// long-key bytes each; when the current generation is full it replaces the old one, and old-generation hits are
+// copied forward. A generation is an open-addressing table of 32-byte slots (load ≤ 1/2, so at most 131,072 slots
+// = 4 MiB) that hold keys of up to 16 bytes and up to 3 ids themselves, so a typical hit reads one cache line and
+// compares two words; longer keys and id lists go to arenas. Nothing in it is a pointer, so the GC never scans it,
+// and a miss allocates nothing. Memory stays bounded: 2 × (4 MiB slots + 2 MiB ids + 1 MiB keys) ≈ 15 MB worst
+// case per Encoder (plus append slack), a table starting at 32 KiB and growing only as segments arrive.
 //
 // # Special and added tokens
 //

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 var (
@@ -12,12 +13,12 @@ var (
 	negInf    = float32(math.Inf(-1))
 )
 
-// Default bounds of an Encoder's segment cache, per generation (there are two). Keys are at most cacheMaxKey bytes
-// and every byte yields at most one id, so both generations together hold at most about
-// 2*defaultCacheEntries*(cacheMaxKey+64) bytes of keys and map overhead plus 2*defaultCacheIDs*4 bytes of ids
-// (≈ 21 MB worst case, typically a few MB). When the current generation is full it becomes the old one and the
-// previous old one is dropped; hits in the old generation are copied forward, so hot segments stay cached without
-// LRU bookkeeping.
+// Default bounds of an Encoder's segment cache (segCache), per generation (there are two): defaultCacheEntries
+// segments of at most cacheMaxKey bytes, defaultCacheIDs ids kept outside the slots, and 16 bytes per entry of long
+// keys. That is at most 2 × (2*defaultCacheEntries slots × 32 B + defaultCacheIDs × 4 B + defaultCacheEntries × 16
+// B) = 2 × (4 + 2 + 1) MiB ≈ 15 MB per Encoder, typically less. When the current generation is full it becomes the
+// old one and the previous old one is emptied for reuse; hits in the old generation are copied forward, so hot
+// segments stay cached without LRU bookkeeping.
 const (
 	defaultCacheEntries = 1 << 16
 	defaultCacheIDs     = 1 << 19
@@ -37,16 +38,10 @@ type Encoder struct {
 	mid  []int32
 	heap []heapItem
 
-	// Two generations of segment → ids: lookups try cache, then oldCache; when cache is full it becomes oldCache.
-	cache, oldCache map[string]span
-	arena, oldArena []int32
-	maxEntries      int
-	maxIDs          int
-	small           int  // threshold between the array scan and the heap; a field so tests can force either path
-	noSegment       bool // encode each piece as one BPE run even where cutting is exact (tests prove the cut exact)
+	cache     *segCache // nil when off
+	small     int       // threshold between the array scan and the heap; a field so tests can force either path
+	noSegment bool      // encode each piece as one BPE run even where cutting is exact (tests prove the cut exact)
 }
-
-type span struct{ off, n uint32 }
 
 // symbol is one BPE symbol: a byte range of the segment and its symbol id (a piece id, a negative synthetic id for a
 // character that is no piece but occurs in pieces, or -1 for a character that can never merge).
@@ -67,9 +62,9 @@ type heapItem struct {
 
 // NewEncoder returns an Encoder with the default cache bounds.
 func (t *Tokenizer) NewEncoder() *Encoder {
-	e := &Encoder{t: t, maxEntries: defaultCacheEntries, maxIDs: defaultCacheIDs, small: smallSegment}
+	e := &Encoder{t: t, small: smallSegment}
 	if t.cacheExact {
-		e.cache = make(map[string]span)
+		e.cache = newSegCache(defaultCacheEntries, defaultCacheIDs)
 	}
 	return e
 }
@@ -77,13 +72,10 @@ func (t *Tokenizer) NewEncoder() *Encoder {
 // SetCacheLimit bounds the segment cache to entries segments (0 turns it off). The cache is only ever used when
 // Tokenizer.CacheExact is true.
 func (e *Encoder) SetCacheLimit(entries int) {
-	e.maxEntries = entries
-	if entries <= 0 || !e.t.cacheExact {
-		e.cache, e.oldCache, e.arena, e.oldArena = nil, nil, nil, nil
-		return
+	e.cache = nil
+	if entries > 0 && e.t.cacheExact {
+		e.cache = newSegCache(entries, defaultCacheIDs)
 	}
-	e.cache, e.oldCache = make(map[string]span), nil
-	e.arena, e.oldArena = e.arena[:0], nil
 }
 
 // Encode returns the ids of text (see AppendEncode).
@@ -180,17 +172,13 @@ func (e *Encoder) rawSegment(dst []int32, seg string, first, prefix bool) []int3
 		e.norm = e.normalize(e.norm[:0], seg, withPrefix)
 		return e.bpe(dst, e.norm)
 	}
-	if s, ok := e.cache[seg]; ok {
-		return append(dst, e.arena[s.off:s.off+s.n]...)
+	if d, ok := e.cache.appendCached(dst, seg); ok {
+		return d
 	}
 	mark := len(dst)
-	if s, ok := e.oldCache[seg]; ok {
-		dst = append(dst, e.oldArena[s.off:s.off+s.n]...) // promote: frequent segments survive a generation change
-	} else {
-		e.norm = e.normalize(e.norm[:0], seg, withPrefix)
-		dst = e.bpe(dst, e.norm)
-	}
-	e.store(strings.Clone(seg), dst[mark:]) // clone: the key must not pin the caller's whole text
+	e.norm = e.normalize(e.norm[:0], seg, withPrefix)
+	dst = e.bpe(dst, e.norm)
+	e.cache.put(dst[mark:])
 	return dst
 }
 
@@ -265,32 +253,14 @@ func (e *Encoder) segment(dst []int32, seg []byte) []int32 {
 	if e.cache == nil || len(seg) > cacheMaxKey || len(seg) == 0 {
 		return e.bpe(dst, seg)
 	}
-	if s, ok := e.cache[string(seg)]; ok {
-		return append(dst, e.arena[s.off:s.off+s.n]...)
+	// seg is e.norm, which nothing changes until put has copied what it keeps: a view instead of a copy.
+	if d, ok := e.cache.appendCached(dst, unsafe.String(unsafe.SliceData(seg), len(seg))); ok {
+		return d
 	}
 	mark := len(dst)
-	if s, ok := e.oldCache[string(seg)]; ok {
-		dst = append(dst, e.oldArena[s.off:s.off+s.n]...)
-	} else {
-		dst = e.bpe(dst, seg)
-	}
-	e.store(string(seg), dst[mark:])
+	dst = e.bpe(dst, seg)
+	e.cache.put(dst[mark:])
 	return dst
-}
-
-// store caches ids under key, starting a new generation when the current one is full.
-func (e *Encoder) store(key string, ids []int32) {
-	if len(e.cache) >= e.maxEntries || len(e.arena)+len(ids) > e.maxIDs {
-		// New generation: the full one becomes the old one, the old one is emptied and reused.
-		e.cache, e.oldCache = e.oldCache, e.cache
-		e.arena, e.oldArena = e.oldArena[:0], e.arena
-		if e.cache == nil {
-			e.cache = make(map[string]span)
-		}
-		clear(e.cache)
-	}
-	e.cache[key] = span{off: uint32(len(e.arena)), n: uint32(len(ids))}
-	e.arena = append(e.arena, ids...)
 }
 
 // bpe runs SentencePiece's BPE on normalized text seg and appends the resulting ids: start from characters (or
