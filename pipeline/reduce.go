@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/orcaprep/orcaprep/dedupe"
 	"github.com/orcaprep/orcaprep/exitcode"
@@ -182,8 +183,16 @@ func (r *reducer) writeRejected(it *item, reason, dupOf, detail string) error {
 	return nil
 }
 
-// endStream drops the dedupe index once every row is reduced: packing, which follows, does not need it.
-func (r *reducer) endStream() { r.dedupe = nil }
+// endStream drops the dedupe index once every row is reduced: packing, which follows, does not need it. It
+// is collected and returned to the OS at once: left to the pacer, the index (most of the heap) stayed counted
+// while packing began to allocate, and the run's peak RSS came out ~130 MB higher in about half the runs
+// (full recipe on 1M rows: 0.90 vs 1.03 GB).
+func (r *reducer) endStream() {
+	if r.dedupe != nil {
+		r.dedupe = nil
+		debug.FreeOSMemory()
+	}
+}
 
 // closeRejected finishes rejected/ and returns its files.
 func (r *reducer) closeRejected() ([]shard.Info, error) {
