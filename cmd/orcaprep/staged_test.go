@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/orcaprep/orcaprep/internal/slurmtest"
+	"github.com/orcaprep/orcaprep/internal/stagedtest"
 	"github.com/orcaprep/orcaprep/synth"
 	"go.yaml.in/yaml/v3"
 )
@@ -25,42 +24,10 @@ func stagedEnv(t *testing.T) {
 	t.Setenv("GORACE", "atexit_sleep_ms=0") // race-enabled children would each sleep 1 s at exit
 }
 
-// outputBytes is what must be byte-identical between `run` and a staged run: data/, index/, rejected/ (every
-// file, by name) and manifest.json. axolotl.yaml names OUT's path, stats.json and report.html hold timings.
-func outputBytes(t *testing.T, out string) map[string][]byte {
-	t.Helper()
-	got := map[string][]byte{}
-	for _, d := range []string{"data", "index", "rejected"} {
-		files, _ := filepath.Glob(filepath.Join(out, d, "*"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got[d+"/"+filepath.Base(f)] = b
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got["manifest.json"] = b
-	return got
-}
-
+// sameOutput fails unless got holds want's data/, index/, rejected/ and manifest.json byte for byte.
 func sameOutput(t *testing.T, label, want, got string) {
 	t.Helper()
-	a, b := outputBytes(t, want), outputBytes(t, got)
-	if len(a) != len(b) {
-		t.Errorf("%s: %d files, run wrote %d", label, len(b), len(a))
-	}
-	for name, wb := range a {
-		if gb, ok := b[name]; !ok {
-			t.Errorf("%s: %s missing", label, name)
-		} else if !bytes.Equal(wb, gb) {
-			t.Errorf("%s: %s differs from run's (%d vs %d bytes)", label, name, len(gb), len(wb))
-		}
-	}
+	stagedtest.Same(t, label, stagedtest.Outputs(t, want), nil, got)
 }
 
 func runCLI(t *testing.T, args ...string) {
@@ -100,26 +67,6 @@ var stagedVariants = []struct {
 	{"packed", "format: packed\ntokenizer: {path: TINY}\npacking: {sequence_len: 2048, shuffle_seed: 7}\noutput: {max_bytes: 400000}\n", []int{3}},
 }
 
-// sameStats checks that stats.json is run's but for its timing.
-func sameStats(t *testing.T, label, want, got string) {
-	t.Helper()
-	read := func(dir string) map[string]any {
-		b, err := os.ReadFile(filepath.Join(dir, "stats.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		delete(m, "timing")
-		return m
-	}
-	if !reflect.DeepEqual(read(want), read(got)) {
-		t.Errorf("%s: stats.json differs from run's (timing aside)", label)
-	}
-}
-
 // TestStagedLocalMatchesRun runs the staged pipeline with --executor local for several task counts and recipes
 // and checks data/, index/, rejected/ and manifest.json against `orcaprep run`, byte for byte, and stats.json
 // but for its timing.
@@ -144,8 +91,7 @@ func TestStagedLocalMatchesRun(t *testing.T) {
 			runCLI(t, append(args, "-o", out, "--executor", "local", "--tasks", strconv.Itoa(n), "--parallel", "2",
 				"--work", filepath.Join(dir, "work-"+v.name+strconv.Itoa(n)), "--poll", "50ms")...)
 			label := v.name + " N=" + strconv.Itoa(n)
-			sameOutput(t, label, ref, out)
-			sameStats(t, label, ref, out)
+			stagedtest.Same(t, label, stagedtest.Outputs(t, ref), stagedtest.StatsWithoutTiming(t, ref), out)
 		}
 	}
 }

@@ -63,62 +63,6 @@ func mustRun(t *testing.T, bin string, args ...string) {
 	}
 }
 
-// compared is what must be byte-identical to run's: every file of data/, index/, rejected/, and manifest.json
-// (axolotl.yaml names OUT's path; stats.json and report.html hold timings, and stats.json is compared apart).
-func compared(t *testing.T, out string) map[string][]byte {
-	t.Helper()
-	got := map[string][]byte{}
-	for _, d := range []string{"data", "index", "rejected"} {
-		files, _ := filepath.Glob(filepath.Join(out, d, "*"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got[d+"/"+filepath.Base(f)] = b
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
-	if err != nil {
-		t.Fatalf("%s: %v", out, err)
-	}
-	got["manifest.json"] = b
-	return got
-}
-
-func statsWithoutTiming(t *testing.T, out string) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(out, "stats.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	delete(m, "timing")
-	return m
-}
-
-// same fails unless got holds run's output (want) byte for byte, and run's stats but for the timing.
-func same(t *testing.T, label string, want map[string][]byte, wantStats map[string]any, got string) {
-	t.Helper()
-	g := compared(t, got)
-	if len(g) != len(want) {
-		t.Errorf("%s: %d files, run wrote %d", label, len(g), len(want))
-	}
-	for name, wb := range want {
-		if gb, ok := g[name]; !ok {
-			t.Errorf("%s: %s missing", label, name)
-		} else if !bytes.Equal(wb, gb) {
-			t.Errorf("%s: %s differs from run's (%d vs %d bytes)", label, name, len(gb), len(wb))
-		}
-	}
-	if !reflect.DeepEqual(wantStats, statsWithoutTiming(t, got)) {
-		t.Errorf("%s: stats.json differs from run's (timing aside)", label)
-	}
-}
-
 // stageLine summarizes stats.json's per-stage timing, for the log.
 func stageLine(t *testing.T, out string) string {
 	b, _ := os.ReadFile(filepath.Join(out, "stats.json"))
@@ -194,7 +138,7 @@ func TestSlurmStagedRunsMatchRun(t *testing.T) {
 				start := time.Now()
 				mustRun(t, bin, append(base, "-o", ref)...)
 				t.Logf("%s: run %.1fs", label, time.Since(start).Seconds())
-				want, wantStats := compared(t, ref), statsWithoutTiming(t, ref)
+				want, wantStats := Outputs(t, ref), StatsWithoutTiming(t, ref)
 				// The four task counts run at once: their drivers wait on Slurm's scheduling together.
 				var wg sync.WaitGroup
 				results := map[int]result{}
@@ -218,7 +162,7 @@ func TestSlurmStagedRunsMatchRun(t *testing.T) {
 						t.Fatalf("%s N=%d: exit %d\n%s", label, n, r.code, r.stderr)
 					}
 					out := filepath.Join(dir, "out-"+strconv.Itoa(n))
-					same(t, fmt.Sprintf("%s N=%d", label, n), want, wantStats, out)
+					Same(t, fmt.Sprintf("%s N=%d", label, n), want, wantStats, out)
 					t.Logf("%s N=%d: %s", label, n, stageLine(t, out))
 					os.RemoveAll(out)
 					os.RemoveAll(filepath.Join(dir, "work-"+strconv.Itoa(n)))
@@ -287,6 +231,6 @@ func TestSlurmStagedRunsMatchRun(t *testing.T) {
 		if !reflect.DeepEqual(resub, want) {
 			t.Fatalf("re-run submitted %q, want %q", resub, want)
 		}
-		same(t, "scancel+resume", compared(t, ref), statsWithoutTiming(t, ref), out)
+		Same(t, "scancel+resume", Outputs(t, ref), StatsWithoutTiming(t, ref), out)
 	})
 }
