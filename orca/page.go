@@ -32,7 +32,12 @@ type colPage struct {
 
 	// set by the decoder (before done is closed)
 	vals []string // one per row ("" for NULL); for a dictionary page, the dictionary
-	null []bool   // nil when the page has no NULLs
+	// idx replaces vals on dictionary-encoded data pages: each row's index into dict.vals (0 for NULL).
+	// A []string per row is a pointer per row that every GC cycle scans while the page is in use, and
+	// writers put whole row groups in one such page (DuckDB: 1M rows, 16 MB of pointers, 8% of the
+	// run's CPU in marking); indexes hold no pointers and take a quarter of the memory.
+	idx  []uint32
+	null []bool // nil when the page has no NULLs
 	err  error
 }
 
@@ -185,6 +190,9 @@ func (p *colPage) values(body []byte, n, nonNull int, s *decodeScratch) error {
 	h := &p.hdr
 	var vals []string
 	var err error
+	if h.encoding == encPlainDictionary || h.encoding == encRLEDictionary {
+		return p.dictIndexes(body, n, nonNull)
+	}
 	// Decode straight into the page's row slice when there are no NULLs; otherwise via scratch.
 	dst := s.vals[:0]
 	if p.null == nil {
@@ -197,8 +205,6 @@ func (p *colPage) values(body []byte, n, nonNull int, s *decodeScratch) error {
 		vals, s.lens, err = decodeDeltaLength(body, nonNull, dst, s.lens)
 	case encDeltaByteArray:
 		vals, s.prefix, s.suffix, err = decodeDeltaByteArray(body, nonNull, dst, s.prefix, s.suffix)
-	case encPlainDictionary, encRLEDictionary:
-		vals, err = p.dictValues(body, nonNull, dst, s)
 	default:
 		return fmt.Errorf("encoding %s not supported for strings", encodingName(h.encoding))
 	}
@@ -223,40 +229,50 @@ func (p *colPage) values(body []byte, n, nonNull int, s *decodeScratch) error {
 	return nil
 }
 
-func (p *colPage) dictValues(body []byte, n int, dst []string, s *decodeScratch) ([]string, error) {
+// dictIndexes decodes the nonNull dictionary indexes of a dictionary-encoded page into p.idx, spread
+// over its n rows (NULL rows get index 0 and are never looked up).
+func (p *colPage) dictIndexes(body []byte, n, nonNull int) error {
 	if p.dict == nil {
-		return nil, errors.New("dictionary-encoded page without a dictionary page")
+		return errors.New("dictionary-encoded page without a dictionary page")
 	}
 	<-p.dict.ready
 	if p.dict.err != nil {
-		return nil, fmt.Errorf("dictionary page: %w", p.dict.err)
+		return fmt.Errorf("dictionary page: %w", p.dict.err)
 	}
 	dict := p.dict.vals
-	if n == 0 {
-		return dst[:0], nil
-	}
-	if len(body) < 1 {
-		return nil, errors.New("dictionary indexes: bit width missing")
-	}
-	width := int(body[0])
-	if cap(s.idx) < n {
-		s.idx = make([]uint32, n)
-	}
-	idx := s.idx[:n]
-	if err := decodeIndexes(body[1:], width, idx); err != nil {
-		return nil, err
-	}
-	if width > 0 && len(dict) == 0 {
-		return nil, errors.New("dictionary indexes into an empty dictionary")
-	}
-	dst = dst[:0]
-	for i, k := range idx {
-		if int(k) >= len(dict) {
-			return nil, fmt.Errorf("dictionary index %d of value %d out of range (dictionary has %d values)", k, i, len(dict))
+	idx := make([]uint32, n)
+	if nonNull > 0 {
+		if len(body) < 1 {
+			return errors.New("dictionary indexes: bit width missing")
 		}
-		dst = append(dst, dict[k])
+		width := int(body[0])
+		// Decoded into the tail of idx, then moved forward to their rows (the tail is never overtaken).
+		vals := idx[n-nonNull:]
+		if err := decodeIndexes(body[1:], width, vals); err != nil {
+			return err
+		}
+		if width > 0 && len(dict) == 0 {
+			return errors.New("dictionary indexes into an empty dictionary")
+		}
+		for i, k := range vals {
+			if int(k) >= len(dict) {
+				return fmt.Errorf("dictionary index %d of value %d out of range (dictionary has %d values)", k, i, len(dict))
+			}
+		}
+		if p.null != nil {
+			j := n - nonNull
+			for i := range idx {
+				if p.null[i] {
+					idx[i] = 0
+				} else {
+					idx[i] = idx[j]
+					j++
+				}
+			}
+		}
 	}
-	return dst, nil
+	p.idx = idx
+	return nil
 }
 
 var encodingNames = map[int32]string{encPlain: "PLAIN", 1: "GROUP_VAR_INT", encPlainDictionary: "PLAIN_DICTIONARY",

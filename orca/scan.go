@@ -248,6 +248,8 @@ type cursor struct {
 	page       *colPage
 	first, end int64
 	vals       []string
+	idx        []uint32 // instead of vals, for dictionary-encoded pages: indexes into dict
+	dict       []string
 	null       []bool
 	cost       int64 // released when the cursor leaves these rows
 	pageCost   int64 // released when the cursor leaves the page (streamed pages)
@@ -283,9 +285,14 @@ func (s *Scanner) Next() ([]Record, error) {
 				}
 			}
 			k := int(s.pos - cur.first)
-			v := cur.vals[k]
-			if cur.null != nil && cur.null[k] {
+			var v string
+			switch {
+			case cur.null != nil && cur.null[k]:
 				r.Nulls |= s.cols[c].bit
+			case cur.idx != nil:
+				v = cur.dict[cur.idx[k]]
+			default:
+				v = cur.vals[k]
 			}
 			switch s.cols[c].field {
 			case 0:
@@ -324,7 +331,7 @@ func (s *Scanner) publish() {
 func (s *Scanner) advance(c int) error {
 	cur := &s.cur[c]
 	s.release(cur.cost)
-	cur.cost, cur.vals, cur.null = 0, nil, nil
+	cur.cost, cur.vals, cur.idx, cur.dict, cur.null = 0, nil, nil, nil, nil
 	p := cur.page
 	if p == nil || p.segs == nil || s.pos >= p.first+int64(p.rows) {
 		s.release(cur.pageCost)
@@ -344,6 +351,9 @@ func (s *Scanner) advance(c int) error {
 				return s.pageError(p, p.err)
 			}
 			cur.first, cur.end, cur.vals, cur.null, cur.cost = p.first, p.first+int64(p.rows), p.vals, p.null, p.cost
+			if p.idx != nil {
+				cur.idx, cur.dict = p.idx, p.dict.vals
+			}
 			return s.check(cur)
 		}
 		cur.pageCost = p.cost
@@ -366,7 +376,11 @@ func (s *Scanner) advance(c int) error {
 }
 
 func (s *Scanner) check(cur *cursor) error {
-	if s.pos < cur.first || s.pos >= cur.end || (cur.null != nil && len(cur.null) != len(cur.vals)) {
+	rows := len(cur.vals)
+	if cur.idx != nil {
+		rows = len(cur.idx)
+	}
+	if s.pos < cur.first || s.pos >= cur.end || rows != int(cur.end-cur.first) || (cur.null != nil && len(cur.null) != rows) {
 		return s.pageError(cur.page, fmt.Errorf("internal error: decoded rows %d..%d do not hold row %d", cur.first, cur.end, s.pos))
 	}
 	return nil
