@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -157,6 +158,7 @@ type scanConfig struct {
 	o         ScanOptions
 	bigPage   int
 	pieceSize int
+	parallel  bool // big Snappy pages cut into pieces for the workers, as with many cores
 }
 
 var scanConfigs = []scanConfig{
@@ -165,6 +167,9 @@ var scanConfigs = []scanConfig{
 	{name: "serial", o: ScanOptions{Workers: 1, ReadAhead: 1, BatchRows: 7, BatchBytes: 1}},
 	// Most pages streamed, in many small pieces.
 	{name: "streamed", o: ScanOptions{Workers: 3, BatchRows: 1000, ReadAhead: 3 << 20}, bigPage: 32 << 10, pieceSize: 8 << 10},
+	// Big Snappy pages cut into pieces decoded by the workers; the default pieces, and small ones.
+	{name: "pieces", parallel: true},
+	{name: "small-pieces", o: ScanOptions{Workers: 3, BatchRows: 1000, ReadAhead: 3 << 20}, bigPage: 32 << 10, pieceSize: 8 << 10, parallel: true},
 }
 
 func TestScanMatchesDuckDB(t *testing.T) {
@@ -207,6 +212,10 @@ func TestScanMatchesDuckDB(t *testing.T) {
 		for _, c := range scanConfigs {
 			t.Run(filepath.Base(fx.path)+"/"+c.name, func(t *testing.T) {
 				defer setStreaming(c.bigPage, c.pieceSize)()
+				if c.parallel {
+					defer func(n int) { snappyParallelAbove = n }(snappyParallelAbove)
+					snappyParallelAbove = 0
+				}
 				var st scanCounts
 				got, err := scanAll(f, c.o, &st)
 				if err != nil {
@@ -214,16 +223,20 @@ func TestScanMatchesDuckDB(t *testing.T) {
 				}
 				compareDigests(t, got, want)
 				// The paths these files are here for were taken: DuckDB's and arrow-rs's big Snappy pages
-				// stream in parallel pieces, without falling back to whole-page decoding.
+				// stream (in parallel pieces when asked), without falling back to whole-page decoding.
 				base := filepath.Base(fx.path)
-				if c.name == "default" && strings.Contains(base, "bigpages") || strings.HasPrefix(base, "duckdb-1rg") {
+				if (c.name == "default" || c.name == "pieces") && strings.Contains(base, "bigpages") || strings.HasPrefix(base, "duckdb-1rg") {
 					if st.streamed == 0 {
 						t.Errorf("no page was streamed: %+v", st)
 					}
 				}
-				if c.name == "default" && (base == "duckdb-1rg-snappy.parquet" || base == "arrowrs-plain-snappy-bigpages.parquet") {
-					if st.pieces < 2*st.streamed || st.whole != 0 {
+				if base == "duckdb-1rg-snappy.parquet" || base == "arrowrs-plain-snappy-bigpages.parquet" {
+					cut := c.parallel || runtime.GOMAXPROCS(0) > snappyParallelAbove
+					switch {
+					case (c.name == "default" || c.name == "pieces") && cut && st.pieces < 2*st.streamed:
 						t.Errorf("Snappy pages not cut into pieces: %+v", st)
+					case !cut && st.pieces != 0:
+						t.Errorf("Snappy pages cut into pieces with %d workers: %+v", runtime.GOMAXPROCS(0), st)
 					}
 				}
 				if st.whole != 0 && !strings.Contains(base, "parquetgo") {

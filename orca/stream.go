@@ -19,11 +19,13 @@ import (
 // on one core. A streamed page has a goroutine of its own that produces the decompressed body as a
 // sequence of pieces of about pieceBytes and cuts the values out of them into segments, which the
 // assembler consumes in order:
-//   - Snappy (what DuckDB, pyarrow and arrow-rs write by default): the C++ and Rust encoders compress
-//     in independent 64 KiB fragments, so the block can be cut at fragment boundaries into pieces that
-//     are valid blocks by themselves. A cheap scan of the element tags finds the cuts (and checks that
-//     no back-reference crosses one), and the decode workers decompress the pieces in parallel.
-//     A block that does not cut that way is decoded whole instead (errSnappyFarCopy).
+//   - Snappy (what DuckDB, pyarrow and arrow-rs write by default): with few workers, decoded in one
+//     pass by the page goroutine, keeping 64 KiB of history for back-references (snappy.go). With many,
+//     cut into pieces for the decode workers: the C++ and Rust encoders compress in independent 64 KiB
+//     fragments, so the block can be cut at fragment boundaries into pieces that are valid blocks by
+//     themselves; a scan of the element tags finds the cuts, and the workers decompress the pieces in
+//     parallel. Either way a block whose back-references reach further is decoded whole instead
+//     (errSnappyFarCopy).
 //   - zstd, gzip, brotli: decompressed sequentially by a streaming decoder, a piece at a time.
 //   - uncompressed: read a piece at a time.
 //   - LZ4: decoded whole.
@@ -226,8 +228,10 @@ func (s *Scanner) openPieces(g *segmenter, codec int32, off, end int64, size int
 		}
 		rp.r = sec
 		return rp, nil
-	case codec == codecSnappy && !whole:
+	case codec == codecSnappy && !whole && s.o.Workers > snappyParallelAbove:
 		return newSnappyPieces(s, g, off, end, size)
+	case codec == codecSnappy && !whole:
+		return newSnappyStream(s, g, off, end, size)
 	case codec == codecZstd && !whole:
 		d, err := zstd.NewReader(sec, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(size)+1<<20))
 		if err != nil {
@@ -323,15 +327,13 @@ func (rp *readerPieces) close() {
 // snappyPieces cuts one Snappy block into independently decodable pieces (see the top of this file)
 // and has the decode workers decompress them.
 type snappyPieces struct {
-	s        *Scanner
-	g        *segmenter
-	off, end int64 // compressed input not yet read from the file
-	in       []byte
-	ip       int // next element in in
-	total    int // decoded size
-	out      int // decoded bytes covered by the pieces cut so far (and the element scan)
-	queue    []*snappyPiece
-	err      error // a cut that failed while reading ahead, reported after the pieces before it
+	snappyInput
+	s     *Scanner
+	g     *segmenter
+	total int // decoded size
+	out   int // decoded bytes covered by the pieces cut so far (and the element scan)
+	queue []*snappyPiece
+	err   error // a cut that failed while reading ahead, reported after the pieces before it
 }
 
 type snappyPiece struct {
@@ -343,41 +345,11 @@ type snappyPiece struct {
 }
 
 func newSnappyPieces(s *Scanner, g *segmenter, off, end int64, size int) (*snappyPieces, error) {
-	sp := &snappyPieces{s: s, g: g, off: off, end: end, in: make([]byte, 0, 256<<10)}
-	if err := sp.refill(0); err != nil {
+	sp := &snappyPieces{snappyInput: snappyInput{r: s.f.r, off: off, end: end}, s: s, g: g, total: size}
+	if err := sp.open(size); err != nil {
 		return nil, fmt.Errorf("decompressing SNAPPY page: %w", err)
 	}
-	n, k := binary.Uvarint(sp.in)
-	if k <= 0 {
-		return nil, errors.New("decompressing SNAPPY page: bad length preamble")
-	}
-	if n != uint64(size) {
-		return nil, fmt.Errorf("decompressing SNAPPY page: block decodes to %d bytes, header says %d", n, size)
-	}
-	sp.ip, sp.total = k, size
 	return sp, nil
-}
-
-// refill reads more input, keeping in[keep:]; offsets into in shift by keep.
-func (sp *snappyPieces) refill(keep int) error {
-	if keep > 0 {
-		n := copy(sp.in, sp.in[keep:])
-		sp.in = sp.in[:n]
-		sp.ip -= keep
-	}
-	if sp.off >= sp.end {
-		return nil
-	}
-	if len(sp.in) == cap(sp.in) {
-		sp.in = append(sp.in, make([]byte, cap(sp.in))...)[:len(sp.in)]
-	}
-	m := int(min(int64(cap(sp.in)-len(sp.in)), sp.end-sp.off))
-	if err := readFull(sp.s.f.r, sp.in[len(sp.in):len(sp.in)+m], sp.off); err != nil {
-		return err
-	}
-	sp.in = sp.in[:len(sp.in)+m]
-	sp.off += int64(m)
-	return nil
 }
 
 // snappyTag gives, for each element tag, the input bytes the element takes (header, plus data for
