@@ -296,13 +296,16 @@ const snappyFastInput = 24
 // snappyFastTag describes an element by its tag, for the fast path.
 type snappyFastTag struct {
 	in   uint8  // input bytes: tag, offset bytes, and a short literal's data
-	out  uint8  // output bytes; 255 (never fast) for literals with a length field
+	out  uint8  // output bytes
 	lit  uint8  // 1 for literals
 	_    uint8  //
 	mask uint32 // a copy's offset is the 4 bytes after the tag, masked, ORed with hi
 	hi   uint32 // a copy's offset bits in the tag; for literals their length (see snappyFast)
 }
 
+// snappyFastTags: an element the fast path does not make (more than 16 bytes out, or a literal with a
+// length field) has mask and hi 0, so its offset, 0, is less than its length: the loop's one test
+// sends it to the slow path.
 var snappyFastTags = func() (t [256]snappyFastTag) {
 	for tag := range 256 {
 		x := tag >> 2
@@ -320,6 +323,18 @@ var snappyFastTags = func() (t [256]snappyFastTag) {
 		case 3:
 			e.in, e.out, e.mask = 5, uint8(1+x), 0xffffffff
 		}
+		if e.out > 16 {
+			e.mask, e.hi = 0, 0
+		}
+	}
+	return t
+}()
+
+// snappyFastIn is snappyFastTags[tag].in on its own: the next element's address depends on it, and a
+// byte table indexed by the tag is one load on that chain.
+var snappyFastIn = func() (t [256]uint8) {
+	for tag := range t {
+		t[tag] = snappyFastTags[tag].in
 	}
 	return t
 }()

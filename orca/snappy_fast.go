@@ -18,15 +18,15 @@ func snappyFast(dst, in []byte, d, s int) (int, int) {
 	}
 	ib := unsafe.Pointer(unsafe.SliceData(in))
 	db := unsafe.Pointer(unsafe.SliceData(dst))
-	sEnd := len(in) - snappyFastInput
+	sp := unsafe.Add(ib, s)
+	sEnd := unsafe.Add(ib, len(in)-snappyFastInput)
 	dEnd := len(dst) - 16
-	tags := &snappyFastTags
-	for s <= sEnd && d <= dEnd {
-		sp := unsafe.Add(ib, s)
-		e := &tags[*(*byte)(sp)]
+	for uintptr(sp) <= uintptr(sEnd) && d <= dEnd {
+		tag := *(*byte)(sp)
+		e := &snappyFastTags[tag]
 		off := int(*(*uint32)(unsafe.Add(sp, 1))&e.mask | e.hi)
 		n := int(e.out)
-		if n > 16 || off < n || off > d {
+		if off < n || off > d {
 			break
 		}
 		m := -uint64(e.lit)
@@ -36,8 +36,8 @@ func snappyFast(dst, in []byte, d, s int) (int, int) {
 		l0, l1 := *(*uint64)(unsafe.Add(sp, 1)), *(*uint64)(unsafe.Add(sp, 9))
 		*(*uint64)(dp) = c0 ^ (l0^c0)&m
 		*(*uint64)(unsafe.Add(dp, 8)) = c1 ^ (l1^c1)&m
-		s += int(e.in)
+		sp = unsafe.Add(sp, snappyFastIn[tag])
 		d += n
 	}
-	return d, s
+	return d, int(uintptr(sp) - uintptr(ib))
 }
