@@ -8,10 +8,11 @@ import (
 )
 
 // A big Snappy page is decoded in one of two ways (see also the top of stream.go):
-//   - in one pass on its page goroutine (snappyStream, below), a piece at a time, when the scan has few
-//     workers: the decode walks the elements once, and the fast path is branch-free;
+//   - in one pass on its page goroutine (snappyStream, below), a piece at a time, unless the scan has
+//     more than snappyParallelAbove workers and cores: the decode walks the elements once, and the fast
+//     path is branch-free;
 //   - cut into pieces that the decode workers decompress in parallel (snappyPieces, stream.go), when it
-//     has many: finding the cuts walks every element a second time before the decoder does.
+//     has: finding the cuts walks every element a second time before the decoder does.
 //
 // On two cores every CPU cycle counts and the one-pass decode wins: on DuckDB's 66 MB response pages it
 // takes 80 ms where the cut and klauspost/compress's decoder take 57 + 100 ms (BenchmarkSnappy*). A page

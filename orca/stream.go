@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"runtime"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/gzip"
@@ -228,7 +229,7 @@ func (s *Scanner) openPieces(g *segmenter, codec int32, off, end int64, size int
 		}
 		rp.r = sec
 		return rp, nil
-	case codec == codecSnappy && !whole && s.o.Workers > snappyParallelAbove:
+	case codec == codecSnappy && !whole && s.o.Workers > snappyParallelAbove && runtime.GOMAXPROCS(0) > snappyParallelAbove:
 		return newSnappyPieces(s, g, off, end, size)
 	case codec == codecSnappy && !whole:
 		return newSnappyStream(s, g, off, end, size)
