@@ -43,7 +43,6 @@ type colPage struct {
 
 // decodeScratch is a decode worker's reusable memory.
 type decodeScratch struct {
-	idx    []uint32
 	lens   []int64
 	prefix []int64
 	suffix []int64
